@@ -1,0 +1,207 @@
+//! The hot path: what an instrumented call does.
+//!
+//! Disabled: one relaxed atomic load ([`is_active`]), nothing evaluated, nothing sent.
+//! Enabled: the properties become compact [`PropValue`]s, and a [`Capture`] is handed to the
+//! recorder of the current test (if any) or pushed onto the bounded pipeline queue. Hashing,
+//! serialisation and I/O happen on the pipeline's worker thread, never here.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+
+use smallvec::SmallVec;
+
+use crate::definition::EventDef;
+use crate::property::{HashInput, PropValue};
+
+/// True while an installed pipeline is enabled or a test recorder is active.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// The one check an instrumented call makes before doing anything else.
+#[inline(always)]
+pub fn is_active() -> bool {
+    ACTIVE.load(Ordering::Relaxed)
+}
+
+/// Recomputes [`ACTIVE`] from its two sources. Called on (rare) state changes only.
+pub(crate) fn refresh_active() {
+    let on = crate::pipeline::accepting() || crate::testing::any_recorder();
+    ACTIVE.store(on, Ordering::Relaxed);
+}
+
+/// Inline storage for up to four property values; more spill to the heap.
+pub type Props = SmallVec<[PropValue; 4]>;
+
+/// One captured event in its compact, not yet rendered form.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    /// The static definition (name, property names, trigger).
+    pub def: &'static EventDef,
+    /// Values in the order of `def.props`.
+    pub props: Props,
+    /// A per-call subject, sent only as its salted hash.
+    pub distinct_id: Option<HashInput>,
+    /// When it happened.
+    pub at: SystemTime,
+    /// Extra properties added by the toolkit itself (lifecycle events); empty for user events.
+    pub extra: Vec<(&'static str, serde_json::Value)>,
+}
+
+/// A capture prepared before the body runs and sent (or not) after it.
+#[derive(Debug)]
+pub struct Pending {
+    def: &'static EventDef,
+    props: Props,
+    distinct_id: Option<HashInput>,
+}
+
+impl Pending {
+    /// Prepares a capture from values evaluated before the body.
+    #[inline]
+    pub fn new<const N: usize>(
+        def: &'static EventDef,
+        props: [PropValue; N],
+        distinct_id: Option<HashInput>,
+    ) -> Pending {
+        Pending {
+            def,
+            props: Props::from_iter(props),
+            distinct_id,
+        }
+    }
+
+    /// Sends it now.
+    #[inline]
+    pub fn emit(self) {
+        dispatch(Capture {
+            def: self.def,
+            props: self.props,
+            distinct_id: self.distinct_id,
+            at: SystemTime::now(),
+            extra: Vec::new(),
+        });
+    }
+
+    /// Sends it when `outcome` counts as success.
+    #[inline]
+    pub fn emit_if_success<O: Outcome + ?Sized>(self, outcome: &O) {
+        if outcome.is_success() {
+            self.emit();
+        }
+    }
+
+    /// Sends it when `outcome` counts as failure.
+    #[inline]
+    pub fn emit_if_failure<O: Outcome + ?Sized>(self, outcome: &O) {
+        if !outcome.is_success() {
+            self.emit();
+        }
+    }
+}
+
+/// Hands a capture to the active recorder or the pipeline. Never blocks, never panics.
+#[inline(never)]
+pub(crate) fn dispatch(capture: Capture) {
+    let Some(capture) = crate::testing::try_record(capture) else {
+        return;
+    };
+    crate::pipeline::submit(capture);
+}
+
+/// Decides whether a return value counts as success for `on = "success"` / `"failure"`.
+///
+/// Implemented for `Result` (`Ok`), `Option` (`Some`), `bool`, `()` (always success), HTTP
+/// responses and status codes (status below 400), and tuples led by a status code. Implement
+/// it for your own types:
+///
+/// ```
+/// use telemetry_core::Outcome;
+///
+/// enum Saved { Created, Rejected }
+/// impl Outcome for Saved {
+///     fn is_success(&self) -> bool { matches!(self, Saved::Created) }
+/// }
+/// assert!(Saved::Created.is_success());
+/// assert!(!Saved::Rejected.is_success());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`on = \"success\"`/`\"failure\"` cannot tell whether `{Self}` is a success",
+    note = "return a Result, an Option, an HTTP response or status code, or implement \
+            `telemetry_core::Outcome` for `{Self}`",
+    note = "or use `on = \"return\"` to capture whatever the function returns"
+)]
+pub trait Outcome {
+    /// Whether the value counts as success.
+    fn is_success(&self) -> bool;
+}
+
+impl<T, E> Outcome for Result<T, E> {
+    fn is_success(&self) -> bool {
+        self.is_ok()
+    }
+}
+
+impl<T> Outcome for Option<T> {
+    fn is_success(&self) -> bool {
+        self.is_some()
+    }
+}
+
+impl Outcome for bool {
+    fn is_success(&self) -> bool {
+        *self
+    }
+}
+
+impl Outcome for () {
+    fn is_success(&self) -> bool {
+        true
+    }
+}
+
+impl Outcome for http::StatusCode {
+    fn is_success(&self) -> bool {
+        self.as_u16() < 400
+    }
+}
+
+impl<B> Outcome for http::Response<B> {
+    fn is_success(&self) -> bool {
+        self.status().as_u16() < 400
+    }
+}
+
+impl<T> Outcome for (http::StatusCode, T) {
+    fn is_success(&self) -> bool {
+        self.0.as_u16() < 400
+    }
+}
+
+impl<T: Outcome + ?Sized> Outcome for &T {
+    fn is_success(&self) -> bool {
+        (**self).is_success()
+    }
+}
+
+impl<T: Outcome + ?Sized> Outcome for Box<T> {
+    fn is_success(&self) -> bool {
+        (**self).is_success()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_follow_the_contract() {
+        assert!(Ok::<(), ()>(()).is_success());
+        assert!(!Err::<(), ()>(()).is_success());
+        assert!(Some(1).is_success());
+        assert!(!None::<u8>.is_success());
+        assert!(http::StatusCode::FOUND.is_success());
+        assert!(!http::StatusCode::NOT_FOUND.is_success());
+        let resp = http::Response::builder().status(503).body(()).unwrap();
+        assert!(!resp.is_success());
+        assert!((http::StatusCode::CREATED, "x").is_success());
+    }
+}

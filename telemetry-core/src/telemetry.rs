@@ -1,0 +1,5 @@
+//! STUB
+/// STUB
+pub struct Telemetry;
+/// STUB
+pub struct TelemetryBuilder;

@@ -1,0 +1,217 @@
+//! Asserting what a code path emitted, in an ordinary `#[test]`.
+//!
+//! [`record`] runs a closure with a recorder installed on the current thread and returns the
+//! events it emitted, rendered exactly as a sink would receive them (hashes use the fixed
+//! [`TEST_SALT`]). Nothing is sent anywhere, and recordings on different threads or tests never
+//! see each other's events.
+//!
+//! ```
+//! use telemetry_core::{track_event, testing};
+//!
+//! /// A project was created.
+//! #[track_event("project.created", props(billable = billable))]
+//! fn create_project(billable: bool) -> Result<u32, String> { Ok(7) }
+//!
+//! let events = testing::record(|| { create_project(true).unwrap(); });
+//! assert_eq!(events.len(), 1);
+//! assert_eq!(events[0].name, "project.created");
+//! assert_eq!(events[0].properties["billable"], true);
+//! ```
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use serde_json::{Map, Value};
+
+use crate::capture::Capture;
+use crate::fingerprint::Identity;
+
+/// The salt recorders hash with, so tests can compute expected hashes.
+pub const TEST_SALT: &[u8; 32] = b"telemetry-core-test-salt-0000000";
+/// The install id recorders use; the recorded anonymous `distinct_id` derives from it.
+pub const TEST_INSTALL_ID: &str = "00000000-0000-4000-8000-000000000000";
+
+static RECORDERS: AtomicUsize = AtomicUsize::new(0);
+
+type Sink = Rc<RefCell<Vec<RecordedEvent>>>;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Sink>> = const { RefCell::new(None) };
+}
+
+/// One event a recorder saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    /// The event name.
+    pub name: &'static str,
+    /// Declared properties only (no automatic ones), rendered as they would be sent.
+    pub properties: Map<String, Value>,
+    /// The `distinct_id` it would be sent under.
+    pub distinct_id: String,
+    /// Where it was declared.
+    pub site: crate::Site,
+}
+
+impl RecordedEvent {
+    /// A property's value, if present.
+    pub fn prop(&self, name: &str) -> Option<&Value> {
+        self.properties.get(name)
+    }
+}
+
+/// The hash a recorder produces for `value` (what `Hashed(value)` records as).
+///
+/// ```
+/// assert_eq!(telemetry_core::testing::hash("u-1").len(), 64);
+/// ```
+pub fn hash(value: impl crate::HashSource) -> String {
+    test_identity().hash(&value.hash_input().bytes())
+}
+
+/// The anonymous `distinct_id` a recorder assigns when a call gives none.
+pub fn anonymous_distinct_id() -> String {
+    test_identity().distinct_id().to_owned()
+}
+
+fn test_identity() -> Identity {
+    Identity::new(TEST_SALT.to_vec(), TEST_INSTALL_ID)
+}
+
+pub(crate) fn any_recorder() -> bool {
+    RECORDERS.load(Ordering::Relaxed) > 0
+}
+
+/// Gives the capture to this thread's recorder; returns it back when there is none.
+pub(crate) fn try_record(capture: Capture) -> Option<Capture> {
+    if !any_recorder() {
+        return Some(capture);
+    }
+    CURRENT.with(|current| match current.borrow().as_ref() {
+        Some(sink) => {
+            let identity = test_identity();
+            let mut properties = Map::new();
+            crate::wire::render_props(capture.def, &capture.props, &identity, &mut properties);
+            let distinct_id = match &capture.distinct_id {
+                Some(subject) => identity.hash(&subject.bytes()),
+                None => identity.distinct_id().to_owned(),
+            };
+            sink.borrow_mut().push(RecordedEvent {
+                name: capture.def.name,
+                properties,
+                distinct_id,
+                site: capture.def.site,
+            });
+            None
+        }
+        None => Some(capture),
+    })
+}
+
+/// Counts a live recorder and keeps the hot-path switch on while it exists.
+struct Registered;
+
+impl Registered {
+    fn new() -> Registered {
+        RECORDERS.fetch_add(1, Ordering::SeqCst);
+        crate::capture::refresh_active();
+        Registered
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        RECORDERS.fetch_sub(1, Ordering::SeqCst);
+        crate::capture::refresh_active();
+    }
+}
+
+/// Installs `sink` as this thread's recorder for the duration of `f`.
+fn with_sink<R>(sink: &Sink, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Sink>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| *c.borrow_mut() = self.0.take());
+        }
+    }
+    let previous = CURRENT.with(|c| c.borrow_mut().replace(sink.clone()));
+    let _restore = Restore(previous);
+    f()
+}
+
+/// Runs `f` and returns the events it emitted on this thread.
+pub fn record<R>(f: impl FnOnce() -> R) -> Vec<RecordedEvent> {
+    record_with(f).1
+}
+
+/// Runs `f` and returns its result with the events it emitted on this thread.
+///
+/// ```
+/// let (value, events) = telemetry_core::testing::record_with(|| 42);
+/// assert_eq!(value, 42);
+/// assert!(events.is_empty());
+/// ```
+pub fn record_with<R>(f: impl FnOnce() -> R) -> (R, Vec<RecordedEvent>) {
+    let _registered = Registered::new();
+    let sink: Sink = Rc::default();
+    let value = with_sink(&sink, f);
+    let events = sink.borrow().clone();
+    (value, events)
+}
+
+/// Awaits `future` and returns the events it emitted while being polled.
+///
+/// The recorder follows the future across `.await` points and executor threads; work spawned
+/// onto other tasks is not recorded.
+///
+/// ```
+/// # async fn demo() {
+/// let events = telemetry_core::testing::record_async(async { /* call handlers */ }).await;
+/// assert!(events.is_empty());
+/// # }
+/// ```
+pub async fn record_async<F: Future>(future: F) -> Vec<RecordedEvent> {
+    record_async_with(future).await.1
+}
+
+/// Like [`record_async`], also returning the future's output.
+pub async fn record_async_with<F: Future>(future: F) -> (F::Output, Vec<RecordedEvent>) {
+    let registered = Registered::new();
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let output = Recorded {
+        inner: future,
+        events: events.clone(),
+    }
+    .await;
+    drop(registered);
+    let events = std::mem::take(&mut *events.lock().unwrap_or_else(|e| e.into_inner()));
+    (output, events)
+}
+
+pin_project_lite::pin_project! {
+    /// A future that installs a fresh thread-local recorder for each poll and keeps what it saw.
+    struct Recorded<F> {
+        #[pin]
+        inner: F,
+        events: std::sync::Arc<std::sync::Mutex<Vec<RecordedEvent>>>,
+    }
+}
+
+impl<F: Future> Future for Recorded<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let sink: Sink = Rc::default();
+        let inner = this.inner;
+        let poll = with_sink(&sink, || inner.poll(cx));
+        this.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(sink.borrow_mut().drain(..));
+        poll
+    }
+}
