@@ -41,6 +41,7 @@ pub mod catalog;
 pub mod config;
 pub mod definition;
 pub mod fingerprint;
+pub mod lifecycle;
 pub mod pipeline;
 pub mod property;
 pub mod sink;

@@ -1,0 +1,109 @@
+//! Static definitions of the lifecycle events and their properties.
+
+use crate::definition::{Classification, EventDef, PropDef, Registration, Site, Trigger};
+use crate::property::ValueKind;
+
+const fn technical(name: &'static str, kind: ValueKind, description: &'static str) -> PropDef {
+    PropDef {
+        name,
+        rust_type: "",
+        kind,
+        variants: &[],
+        classification: Classification::Technical,
+        description,
+    }
+}
+
+/// Properties every lifecycle event carries (besides the automatic ones).
+pub const COMMON_PROPS: [PropDef; 6] = [
+    technical(
+        "platform",
+        ValueKind::Enum,
+        "Operating system family, e.g. \"linux\", \"macos\", \"windows\".",
+    ),
+    technical(
+        "arch",
+        ValueKind::Enum,
+        "CPU architecture, e.g. \"x86_64\", \"aarch64\".",
+    ),
+    technical(
+        "rust_version",
+        ValueKind::Enum,
+        "Version of the Rust compiler that built the application.",
+    ),
+    technical(
+        "environment",
+        ValueKind::Enum,
+        "Deployment environment: \"production\" unless APP_ENV/RUST_ENV say otherwise.",
+    ),
+    technical(
+        "deployment_method",
+        ValueKind::Enum,
+        "\"container\" when running in a container, else \"native\".",
+    ),
+    technical(
+        "ci",
+        ValueKind::Boolean,
+        "Whether the process runs under a CI system.",
+    ),
+];
+
+const UPDATE_PROPS: [PropDef; 8] = [
+    COMMON_PROPS[0],
+    COMMON_PROPS[1],
+    COMMON_PROPS[2],
+    COMMON_PROPS[3],
+    COMMON_PROPS[4],
+    COMMON_PROPS[5],
+    technical(
+        "old_version",
+        ValueKind::Enum,
+        "The application version recorded before this start.",
+    ),
+    technical(
+        "new_version",
+        ValueKind::Enum,
+        "The application version now running.",
+    ),
+];
+
+const SITE: Site = Site {
+    module_path: module_path!(),
+    function: "",
+    file: "telemetry-core/src/lifecycle/events.rs",
+    line: 0,
+};
+
+/// `telemetry.install`: first start with telemetry enabled for this install state.
+pub static INSTALL: EventDef = EventDef {
+    name: "telemetry.install",
+    description: "The first start of this installation with telemetry enabled. Sent once per install state.",
+    trigger: Trigger::Lifecycle,
+    props: &COMMON_PROPS,
+    has_distinct_id: false,
+    site: SITE,
+};
+
+/// `telemetry.update`: the application version differs from the last one recorded.
+pub static UPDATE: EventDef = EventDef {
+    name: "telemetry.update",
+    description: "The application was started with a different version than the last one recorded for this installation.",
+    trigger: Trigger::Lifecycle,
+    props: &UPDATE_PROPS,
+    has_distinct_id: false,
+    site: SITE,
+};
+
+/// `telemetry.health`: at most once per 24 hours, at start and periodically.
+pub static HEALTH: EventDef = EventDef {
+    name: "telemetry.health",
+    description: "A sign of life: sent at most once per 24 hours per installation, at start and periodically while running.",
+    trigger: Trigger::Lifecycle,
+    props: &COMMON_PROPS,
+    has_distinct_id: false,
+    site: SITE,
+};
+
+inventory::submit!(Registration(&INSTALL));
+inventory::submit!(Registration(&UPDATE));
+inventory::submit!(Registration(&HEALTH));
