@@ -1,23 +1,639 @@
-//! The catalog of every event this binary can send (STUB: rendering to come).
+//! The catalog of every event this binary can send, and the transparency document made from it.
+//!
+//! Every `#[track_event]` and `track!` registers an [`EventDef`] at compile time; the toolkit's
+//! lifecycle events are registered the same way. [`catalog()`] collects them, merges the
+//! declarations of one event name into one [`CatalogEvent`] with several [`Site`]s, and renders
+//! the result as a document for the people whose usage is measured:
+//!
+//! - [`Catalog::to_markdown`]: a transparency document an end user can read (what is collected,
+//!   what never is, how to opt out, every event with its properties);
+//! - [`Catalog::to_json`]: the same facts as JSON, schema `telemetry-catalog/v1` (committed as
+//!   `telemetry-core/schema/telemetry-catalog-v1.json`), for tools and reviewers.
+//!
+//! ```
+//! let catalog = telemetry_core::catalog().with_app("timetracker", "1.4.0");
+//! let markdown = catalog.to_markdown();
+//! assert!(markdown.contains("DO_NOT_TRACK=1"));
+//! let json: serde_json::Value = serde_json::from_str(&catalog.to_json()).unwrap();
+//! assert_eq!(json["schema"], "telemetry-catalog/v1");
+//! assert_eq!(json["app"]["version"], "1.4.0");
+//! ```
+//!
+//! # Keeping the committed document current
+//!
+//! Commit the document next to the application (for instance `TRACKED_EVENTS.md` and
+//! `TRACKED_EVENTS.json`) and check it in an ordinary test of the crate that builds the binary:
+//!
+//! ```no_run
+//! use telemetry_core::catalog::{Format, assert_document_current};
+//!
+//! #[test]
+//! fn tracked_events_document_is_current() {
+//!     assert_document_current("TRACKED_EVENTS.md", Format::Markdown);
+//!     assert_document_current("TRACKED_EVENTS.json", Format::Json);
+//! }
+//! ```
+//!
+//! The flow is then:
+//!
+//! 1. annotate a handler with `#[track_event(...)]` (or change one: rename it, add a property);
+//! 2. `cargo test` fails, printing a unified diff between the committed document and the one
+//!    rendered from the code, and the exact command to refresh it;
+//! 3. run that command, `TELEMETRY_CATALOG_BLESS=1 cargo test -p <your-crate>`, which rewrites
+//!    the files instead of comparing them;
+//! 4. review the diff and commit the document together with the code.
+//!
+//! The same check also fails on catalog lints of severity [`Severity::Error`] (two declarations
+//! of one event that disagree, names that differ only by punctuation, placeholder descriptions,
+//! ...), listing each finding with the sites it concerns; see [`Lint`].
+//!
+//! # Serving the document from the binary
+//!
+//! One line at the top of `main` lets anyone ask a built binary what it can send:
+//!
+//! ```no_run
+//! fn main() {
+//!     telemetry_core::catalog::exit_if_requested(); // --telemetry-catalog=md|json
+//!     // ... start the application ...
+//! }
+//! ```
+//!
+//! `myapp --telemetry-catalog` (Markdown), `--telemetry-catalog=json` or
+//! `--telemetry-catalog json` print the document and exit with status 0 before anything else
+//! runs; see [`exit_if_requested`].
+//!
+//! # Linking caveat
+//!
+//! The document comes from the binary that links the handlers. `inventory` collects what the
+//! final binary (or test binary) links, so:
+//!
+//! - a library crate that the binary never names is not linked at all, and its events vanish
+//!   from the catalog (they could never be sent either). Name it once, for instance with
+//!   `use the_handlers_crate as _;` in `main.rs`;
+//! - a document checked from an integration test of the application crate sees the events of
+//!   the application's library target (the test links it), but not those declared only in
+//!   `src/main.rs`: keep handlers in the library, or check from a unit test inside the binary.
 
-use crate::definition::{EventDef, registered};
+mod check;
+mod cli;
+mod json;
+mod lint;
+mod markdown;
 
-/// Every registered declaration, sorted by event name then site.
-#[derive(Debug, Clone)]
-pub struct Catalog {
-    events: Vec<&'static EventDef>,
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use crate::definition::{EventDef, PropDef, Site, Trigger, registered};
+
+pub use check::{BLESS_ENV, DocumentMismatch, assert_document_current, check_document};
+pub use cli::{FLAG, UnknownFormat, exit_if_requested, exit_if_requested_with, parse_args};
+pub use json::SCHEMA_NAME;
+pub use lint::{Finding, Lint, Severity};
+
+/// The version shown when the application did not say which one it is.
+pub const UNSPECIFIED_VERSION: &str = "unspecified";
+
+/// The application a document describes: its name and version, shown at the top of both
+/// formats.
+///
+/// ```
+/// use telemetry_core::catalog::AppInfo;
+/// let app = AppInfo::new("timetracker", "1.4.0");
+/// assert_eq!(app.name, "timetracker");
+/// assert_eq!(app.version, "1.4.0");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct AppInfo {
+    /// The application's name.
+    pub name: String,
+    /// The application's version.
+    pub version: String,
 }
 
-impl Catalog {
-    /// All declarations, sorted by name.
-    pub fn events(&self) -> &[&'static EventDef] {
-        &self.events
+impl AppInfo {
+    /// An application with this name and version.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> AppInfo {
+        AppInfo {
+            name: name.into(),
+            version: version.into(),
+        }
+    }
+
+    /// The running executable's file stem, with the version [`UNSPECIFIED_VERSION`].
+    ///
+    /// This is what [`exit_if_requested`] uses. Falls back to `"application"` when the
+    /// executable's path is unknown.
+    ///
+    /// ```
+    /// let app = telemetry_core::catalog::AppInfo::from_current_exe();
+    /// assert_eq!(app.version, "unspecified");
+    /// assert!(!app.name.is_empty());
+    /// ```
+    pub fn from_current_exe() -> AppInfo {
+        let name = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "application".to_owned());
+        AppInfo::new(name, UNSPECIFIED_VERSION)
+    }
+
+    /// The package name and version from the `CARGO_PKG_NAME` and `CARGO_PKG_VERSION`
+    /// environment variables, which `cargo test` and `cargo run` set for the process they start;
+    /// [`AppInfo::from_current_exe`] when they are not set.
+    ///
+    /// This is what [`assert_document_current`] and [`check_document`] use: in a test of the
+    /// package `timetracker`, the document describes `timetracker` at the package's version.
+    pub fn from_cargo_env() -> AppInfo {
+        let name = std::env::var("CARGO_PKG_NAME").ok().filter(|s| !s.is_empty());
+        match name {
+            Some(name) => {
+                let version = std::env::var("CARGO_PKG_VERSION")
+                    .ok()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| UNSPECIFIED_VERSION.to_owned());
+                AppInfo::new(name, version)
+            }
+            None => AppInfo::from_current_exe(),
+        }
     }
 }
 
-/// Collects the catalog of this binary.
+/// The application info of the crate where this macro is written, read at compile time:
+/// `AppInfo::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))`.
+///
+/// Pass it to [`exit_if_requested_with`](crate::catalog::exit_if_requested_with) so that the
+/// document a binary serves names the same application and version as the one its tests check.
+///
+/// ```
+/// let app = telemetry_core::app_info!();
+/// assert_eq!(app.name, env!("CARGO_PKG_NAME"));
+/// ```
+#[macro_export]
+macro_rules! app_info {
+    () => {
+        $crate::catalog::AppInfo::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+    };
+}
+
+/// A document format.
+///
+/// ```
+/// use telemetry_core::catalog::Format;
+/// assert_eq!("json".parse::<Format>(), Ok(Format::Json));
+/// assert_eq!("md".parse::<Format>(), Ok(Format::Markdown));
+/// assert_eq!(Format::Markdown.to_string(), "md");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// The transparency document for end users (`md`, also `markdown`).
+    Markdown,
+    /// The machine-readable catalog, schema `telemetry-catalog/v1` (`json`).
+    Json,
+}
+
+impl Format {
+    /// Every format, in the order they are listed in messages.
+    pub const ALL: [Format; 2] = [Format::Markdown, Format::Json];
+
+    /// The short name used on the command line: `md` or `json`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Format::Markdown => "md",
+            Format::Json => "json",
+        }
+    }
+
+    /// Parses a format name: `md`, `markdown` or `json`, in any case.
+    ///
+    /// ```
+    /// use telemetry_core::catalog::Format;
+    /// assert_eq!(Format::from_name("Markdown"), Some(Format::Markdown));
+    /// assert_eq!(Format::from_name("yaml"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name.to_ascii_lowercase().as_str() {
+            "md" | "markdown" => Some(Format::Markdown),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(s: &str) -> Result<Format, UnknownFormat> {
+        Format::from_name(s).ok_or_else(|| UnknownFormat::new(s))
+    }
+}
+
+/// One event of the catalog: every declaration of one name, merged.
+///
+/// The description, trigger and properties are those of the first declaration in site order;
+/// when the declarations disagree, [`Catalog::lint`] reports a
+/// [`Lint::ConflictingDeclarations`] finding.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CatalogEvent {
+    /// The event name, `resource.action`.
+    pub name: &'static str,
+    /// What the event means.
+    pub description: &'static str,
+    /// When it is captured.
+    pub trigger: Trigger,
+    /// Its declared properties, in declaration order.
+    pub props: &'static [PropDef],
+    /// Whether it carries a per-call subject, sent only as a salted hash, as its distinct id
+    /// (otherwise the install's anonymous fingerprint is the distinct id).
+    pub has_distinct_id: bool,
+    /// Every place it is declared, in order.
+    pub sites: Vec<Site>,
+    /// Every declaration, in the order of `sites`.
+    pub declarations: Vec<&'static EventDef>,
+}
+
+impl CatalogEvent {
+    /// The part of the name before the first dot (`task` for `task.created`).
+    ///
+    /// ```
+    /// let catalog = telemetry_core::catalog();
+    /// let install = catalog.entry("telemetry.install").unwrap();
+    /// assert_eq!(install.resource(), "telemetry");
+    /// ```
+    pub fn resource(&self) -> &'static str {
+        resource_of(self.name)
+    }
+
+    /// Whether this is one of the toolkit's own lifecycle events.
+    pub fn is_lifecycle(&self) -> bool {
+        self.trigger == Trigger::Lifecycle
+    }
+}
+
+pub(crate) fn resource_of(name: &str) -> &str {
+    name.split_once('.').map_or(name, |(resource, _)| resource)
+}
+
+/// Every event this binary can send: the registered declarations, sorted by name.
+///
+/// Build it with [`catalog()`] (what the binary links) or [`Catalog::from_defs`] (a given set of
+/// declarations, for tests and tools).
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    events: Vec<&'static EventDef>,
+    entries: Vec<CatalogEvent>,
+    app: Option<AppInfo>,
+}
+
+impl Catalog {
+    /// A catalog of exactly these declarations (duplicates of one `&'static` definition count
+    /// once).
+    ///
+    /// ```
+    /// use telemetry_core::{Catalog, EventDef, Site, Trigger};
+    ///
+    /// static SAVED: EventDef = EventDef {
+    ///     name: "report.saved",
+    ///     description: "A report was saved to disk.",
+    ///     trigger: Trigger::Success,
+    ///     props: &[],
+    ///     has_distinct_id: false,
+    ///     site: Site { module_path: "app::reports", function: "save", file: "src/reports.rs", line: 12 },
+    /// };
+    ///
+    /// let catalog = Catalog::from_defs([&SAVED]);
+    /// assert_eq!(catalog.entries().len(), 1);
+    /// assert!(catalog.lint().is_empty());
+    /// ```
+    pub fn from_defs(defs: impl IntoIterator<Item = &'static EventDef>) -> Catalog {
+        let mut events: Vec<&'static EventDef> = defs.into_iter().collect();
+        events.sort_by(|a, b| a.name.cmp(b.name).then(a.site.cmp(&b.site)));
+        events.dedup_by(|a, b| std::ptr::eq(*a, *b));
+        let mut by_name: BTreeMap<&'static str, Vec<&'static EventDef>> = BTreeMap::new();
+        for def in &events {
+            by_name.entry(def.name).or_default().push(def);
+        }
+        let entries = by_name
+            .into_iter()
+            .map(|(name, declarations)| {
+                let first = declarations[0];
+                let mut sites: Vec<Site> = declarations.iter().map(|d| d.site).collect();
+                sites.dedup();
+                CatalogEvent {
+                    name,
+                    description: first.description,
+                    trigger: first.trigger,
+                    props: first.props,
+                    has_distinct_id: first.has_distinct_id,
+                    sites,
+                    declarations,
+                }
+            })
+            .collect();
+        Catalog {
+            events,
+            entries,
+            app: None,
+        }
+    }
+
+    /// All declarations, sorted by name, then site. One event declared at two sites appears
+    /// twice here; see [`Catalog::entries`] for the merged view.
+    pub fn events(&self) -> &[&'static EventDef] {
+        &self.events
+    }
+
+    /// The events, one per name, sorted by name, the lifecycle events included.
+    ///
+    /// ```
+    /// let catalog = telemetry_core::catalog();
+    /// let names: Vec<_> = catalog.entries().iter().map(|e| e.name).collect();
+    /// assert!(names.contains(&"telemetry.health"));
+    /// assert!(names.windows(2).all(|w| w[0] < w[1]));
+    /// ```
+    pub fn entries(&self) -> &[CatalogEvent] {
+        &self.entries
+    }
+
+    /// The event with this name, if any.
+    pub fn entry(&self, name: &str) -> Option<&CatalogEvent> {
+        self.entries
+            .binary_search_by(|e| e.name.cmp(name))
+            .ok()
+            .map(|i| &self.entries[i])
+    }
+
+    /// The application's own events (everything but the lifecycle events), sorted by name.
+    pub fn app_events(&self) -> impl Iterator<Item = &CatalogEvent> {
+        self.entries.iter().filter(|e| !e.is_lifecycle())
+    }
+
+    /// The toolkit's lifecycle events, sorted by name.
+    pub fn lifecycle_events(&self) -> impl Iterator<Item = &CatalogEvent> {
+        self.entries.iter().filter(|e| e.is_lifecycle())
+    }
+
+    /// The same catalog, describing the application `name` at `version`.
+    ///
+    /// ```
+    /// let catalog = telemetry_core::catalog().with_app("timetracker", "1.4.0");
+    /// assert_eq!(catalog.app().name, "timetracker");
+    /// ```
+    pub fn with_app(self, name: impl Into<String>, version: impl Into<String>) -> Catalog {
+        self.with_app_info(AppInfo::new(name, version))
+    }
+
+    /// The same catalog, describing `app`.
+    pub fn with_app_info(mut self, app: AppInfo) -> Catalog {
+        self.app = Some(app);
+        self
+    }
+
+    /// The application the documents describe: the one set with [`Catalog::with_app`], else
+    /// [`AppInfo::from_current_exe`].
+    pub fn app(&self) -> AppInfo {
+        self.app.clone().unwrap_or_else(AppInfo::from_current_exe)
+    }
+
+    pub(crate) fn has_app(&self) -> bool {
+        self.app.is_some()
+    }
+
+    /// Checks the catalog; see [`Lint`] for what is reported. Sorted errors first, then by event
+    /// name. A finding of severity [`Severity::Error`] fails [`Catalog::check_document`].
+    ///
+    /// ```
+    /// let findings = telemetry_core::catalog().lint();
+    /// assert!(findings.iter().all(|f| f.severity() != telemetry_core::catalog::Severity::Error));
+    /// ```
+    pub fn lint(&self) -> Vec<Finding> {
+        lint::lint(self)
+    }
+
+    /// The JSON document (schema `telemetry-catalog/v1`): pretty-printed, keys in a fixed order,
+    /// ending with a newline.
+    pub fn to_json(&self) -> String {
+        json::render(self)
+    }
+
+    /// The Markdown transparency document for end users. Deterministic.
+    pub fn to_markdown(&self) -> String {
+        markdown::render(self)
+    }
+
+    /// The document in `format`.
+    ///
+    /// ```
+    /// use telemetry_core::catalog::Format;
+    /// let catalog = telemetry_core::catalog().with_app("app", "1.0.0");
+    /// assert_eq!(catalog.render(Format::Json), catalog.to_json());
+    /// ```
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Markdown => self.to_markdown(),
+            Format::Json => self.to_json(),
+        }
+    }
+
+    /// Compares the committed document at `path` with this catalog rendered as `format`;
+    /// with `TELEMETRY_CATALOG_BLESS=1` in the environment, (re)writes the file instead.
+    ///
+    /// A relative `path` is resolved against `CARGO_MANIFEST_DIR` when cargo set it (as
+    /// `cargo test` does), so the check works from any working directory. Fails when the file is
+    /// missing or stale, or when the catalog has lint errors. Warnings are printed to stderr.
+    /// Without [`Catalog::with_app`], the document describes [`AppInfo::from_cargo_env`].
+    pub fn check_document(
+        &self,
+        path: impl AsRef<Path>,
+        format: Format,
+    ) -> Result<(), DocumentMismatch> {
+        check::check(self, path.as_ref(), format, check::bless_requested())
+    }
+
+    /// [`Catalog::check_document`], panicking with the mismatch (a unified diff, or the lint
+    /// findings, and the command that refreshes the file).
+    #[track_caller]
+    pub fn assert_document_current(&self, path: impl AsRef<Path>, format: Format) {
+        if let Err(mismatch) = self.check_document(path, format) {
+            panic!("{mismatch}");
+        }
+    }
+}
+
+/// Collects the catalog of this binary: every event registered by the code it links, the
+/// toolkit's lifecycle events included, sorted by name.
+///
+/// ```
+/// let catalog = telemetry_core::catalog();
+/// assert!(catalog.entry("telemetry.install").is_some());
+/// ```
 pub fn catalog() -> Catalog {
-    let mut events: Vec<_> = registered().collect();
-    events.sort_by(|a, b| a.name.cmp(b.name).then(a.site.cmp(&b.site)));
-    Catalog { events }
+    Catalog::from_defs(registered())
+}
+
+/// The path of a declaration's file relative to its crate: `file!()` gives
+/// `examples/timetracker/src/handlers.rs` in a workspace, `src/handlers.rs` in a lone crate and
+/// an absolute path for a dependency; all become `src/handlers.rs`.
+///
+/// The crate directory is taken to end before the last `src` segment, else the last `tests`,
+/// `benches` or `examples` segment.
+pub(crate) fn crate_relative_file(file: &str) -> String {
+    let normalized = file.replace('\\', "/");
+    let segments: Vec<&str> = normalized.split('/').collect();
+    let dirs = &segments[..segments.len().saturating_sub(1)];
+    for marker in ["src", "tests", "benches", "examples"] {
+        if let Some(i) = dirs.iter().rposition(|s| *s == marker) {
+            return segments[i..].join("/");
+        }
+    }
+    normalized
+        .trim_start_matches("./")
+        .trim_start_matches('/')
+        .to_owned()
+}
+
+/// `file:line` of a site, relative to its crate, for messages.
+pub(crate) fn site_location(site: &Site) -> String {
+    format!("{}:{}", crate_relative_file(site.file), site.line)
+}
+
+/// `file:line (module::function)` of a site, for messages.
+pub(crate) fn site_label(site: &Site) -> String {
+    let mut label = site_location(site);
+    if !site.function.is_empty() {
+        label.push_str(&format!(" ({}::{})", site.module_path, site.function));
+    } else if !site.module_path.is_empty() {
+        label.push_str(&format!(" ({})", site.module_path));
+    }
+    label
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::definition::{EventDef, PropDef, Site, Trigger};
+
+    /// A leaked `&'static EventDef`, for catalogs built in unit tests.
+    pub fn def(
+        name: &'static str,
+        description: &'static str,
+        trigger: Trigger,
+        props: Vec<PropDef>,
+        file: &'static str,
+        line: u32,
+    ) -> &'static EventDef {
+        Box::leak(Box::new(EventDef {
+            name,
+            description,
+            trigger,
+            props: Box::leak(props.into_boxed_slice()),
+            has_distinct_id: false,
+            site: Site {
+                module_path: "app::handlers",
+                function: "handler",
+                file,
+                line,
+            },
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::def;
+    use super::*;
+    use crate::property::ValueKind;
+
+    #[test]
+    fn relative_file_strips_everything_up_to_the_crate_dir() {
+        let cases = [
+            (
+                "examples/timetracker/src/handlers/task.rs",
+                "src/handlers/task.rs",
+            ),
+            ("src/lib.rs", "src/lib.rs"),
+            ("telemetry-core/examples/catalog_cli.rs", "examples/catalog_cli.rs"),
+            ("tests/tests/catalog_cli.rs", "tests/catalog_cli.rs"),
+            ("tests/src/bin/catalog_cli.rs", "src/bin/catalog_cli.rs"),
+            (
+                "/home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/app-1.0.0/src/lib.rs",
+                "src/lib.rs",
+            ),
+            (r"C:\work\app\src\main.rs", "src/main.rs"),
+            ("telemetry-core/tests/catalog_json.rs", "tests/catalog_json.rs"),
+            ("build.rs", "build.rs"),
+            ("./gen.rs", "gen.rs"),
+        ];
+        for (file, want) in cases {
+            assert_eq!(crate_relative_file(file), want, "{file}");
+        }
+    }
+
+    #[test]
+    fn declarations_of_one_name_merge_into_one_entry() {
+        let prop = PropDef::new("task_id", "u64", ValueKind::Integer, &[]);
+        let a = def(
+            "task.created",
+            "A task was created in a project.",
+            Trigger::Success,
+            vec![prop],
+            "src/b.rs",
+            20,
+        );
+        let b = def(
+            "task.created",
+            "A task was created in a project.",
+            Trigger::Success,
+            vec![prop],
+            "src/a.rs",
+            10,
+        );
+        let c = def(
+            "project.created",
+            "A project was created by someone.",
+            Trigger::Return,
+            vec![],
+            "src/a.rs",
+            1,
+        );
+        let catalog = Catalog::from_defs([a, b, c, a]);
+        assert_eq!(catalog.events().len(), 3);
+        let names: Vec<_> = catalog.entries().iter().map(|e| e.name).collect();
+        assert_eq!(names, ["project.created", "task.created"]);
+        let task = catalog.entry("task.created").unwrap();
+        assert_eq!(task.sites.len(), 2);
+        assert_eq!(task.sites[0].file, "src/a.rs");
+        assert_eq!(task.declarations.len(), 2);
+        assert_eq!(task.resource(), "task");
+        assert!(catalog.entry("task.deleted").is_none());
+        assert!(catalog.lint().is_empty());
+    }
+
+    #[test]
+    fn app_info_defaults() {
+        let catalog = Catalog::from_defs([]);
+        assert!(!catalog.has_app());
+        assert_eq!(catalog.app().version, UNSPECIFIED_VERSION);
+        let catalog = catalog.with_app("x", "2");
+        assert_eq!(catalog.app(), AppInfo::new("x", "2"));
+        assert_eq!(resource_of("plain"), "plain");
+    }
+
+    #[test]
+    fn the_linked_catalog_has_the_lifecycle_events() {
+        let catalog = catalog();
+        let lifecycle: Vec<_> = catalog.lifecycle_events().map(|e| e.name).collect();
+        assert_eq!(
+            lifecycle,
+            ["telemetry.health", "telemetry.install", "telemetry.update"]
+        );
+    }
 }
