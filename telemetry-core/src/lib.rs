@@ -40,15 +40,18 @@ pub mod capture;
 pub mod catalog;
 pub mod config;
 pub mod definition;
+pub mod environment;
 pub mod fingerprint;
 pub mod lifecycle;
 pub mod pipeline;
 pub mod property;
 pub mod sink;
+pub mod state;
 pub mod testing;
 pub mod wire;
 
 mod telemetry;
+mod warn;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -3,3 +3,4 @@
 //! They are registered in the catalog like user events, under the reserved `telemetry.` prefix.
 
 pub mod events;
+pub mod schedule;
