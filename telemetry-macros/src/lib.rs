@@ -1,11 +1,133 @@
-//! STUB
+//! Procedural macros of [`telemetry-core`](https://docs.rs/telemetry-core): `#[track_event]`,
+//! `track!` and `#[derive(PropertyValue)]`.
+//!
+//! Do not depend on this crate directly: use the re-exports `telemetry_core::track_event`,
+//! `telemetry_core::track!` and `telemetry_core::PropertyValue`. Expansions name only
+//! `::telemetry_core::__private` paths, and this crate is pinned to the exact version of
+//! `telemetry-core` it was released with.
+//!
+//! Each macro runs in three steps, one file each: parse (`attr.rs`), validate (`validate.rs`,
+//! with the name rules in `naming.rs`), expand (`expand.rs`, `track.rs`,
+//! `derive_property_value.rs`). Validation reports every problem at once, each spanned on the
+//! offending token with a `help:` line; after an error the original item is emitted untouched,
+//! so the first error is not buried under follow-on ones.
+
+mod attr;
+mod derive_property_value;
+mod diagnostic;
+mod doc;
+mod expand;
+// Shared with telemetry-core, which uses every item; here only some are needed.
+#[allow(dead_code)]
+mod naming;
+mod prop_def;
+mod track;
+mod validate;
+
 use proc_macro::TokenStream;
-/// STUB
+
+use crate::attr::{MacroKind, parse_event_args};
+use crate::diagnostic::{Errors, errors_then_original};
+use crate::prop_def::Params;
+use crate::validate::DescriptionSource;
+
+/// Captures an event each time the function runs, and registers it in the catalog.
+///
+/// ```ignore
+/// use telemetry_core::track_event;
+///
+/// /// A time entry was stopped. (The first doc paragraph is the event's description.)
+/// #[track_event("timer.stopped", on = "success", props(project_id = entry.project_id, duration_seconds = secs))]
+/// async fn stop_timer(entry: Entry, secs: u64) -> Result<Json<Entry>, AppError> {
+///     // ...
+/// }
+/// ```
+///
+/// Arguments, after the event name (a `"resource.action"` string literal):
+///
+/// - `on = "call" | "return" | "success" | "failure"`: when to capture. `"return"` (the default)
+///   captures after the body whatever it returned; `"success"`/`"failure"` look at the return
+///   value (`Ok`/`Err`, `Some`/`None`, HTTP status below 400 or not, or
+///   `telemetry_core::Outcome`); `"call"` captures on entry.
+/// - `props(name = expr, typed: Type = expr, shorthand)`: properties, evaluated before the body
+///   and only when telemetry is active. Names are snake_case and must not denote personal data;
+///   values must implement `telemetry_core::PropertyValue` (wrap identifiers in `Hashed(..)`).
+/// - `distinct_id = expr`: the subject of the event, sent only as a salted hash.
+/// - `description = "..."`: overrides the doc comment. One of the two is required.
+///
+/// Works on `fn` and `async fn`, free functions and methods, generic functions and axum
+/// handlers (the future stays `Send`). The signature and attributes are kept as written.
+/// Examples that compile are in the `telemetry-core` documentation.
 #[proc_macro_attribute]
-pub fn track_event(_a: TokenStream, item: TokenStream) -> TokenStream { item }
-/// STUB
+pub fn track_event(args: TokenStream, item: TokenStream) -> TokenStream {
+    track_event_impl(args.into(), item.into()).into()
+}
+
+fn track_event_impl(
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let mut errors = Errors::default();
+    let parsed_args = parse_event_args(args, MacroKind::Attribute, &mut errors);
+    let Some(function) = validate::function(item.clone(), &mut errors) else {
+        // Still check the arguments, so that every mistake shows in one compile.
+        validate::event(
+            parsed_args,
+            MacroKind::Attribute,
+            DescriptionSource::Unknown,
+            &mut errors,
+        );
+        let error = errors
+            .finish()
+            .expect_err("validate::function reported why");
+        return errors_then_original(error, item);
+    };
+    let params = Params::of(&function.sig);
+    prop_def::check_explicit_types(&parsed_args.props, &params, &mut errors);
+    let description = DescriptionSource::DocComment {
+        attrs: &function.attrs,
+        fn_name: &function.sig.ident,
+    };
+    let event = validate::event(parsed_args, MacroKind::Attribute, description, &mut errors);
+    match (event, errors.finish()) {
+        (Some(event), Ok(())) => expand::track_event(function, &event),
+        (_, Err(error)) => errors_then_original(error, item),
+        (None, Ok(())) => unreachable!("validation fails only with an error"),
+    }
+}
+
+/// Captures an event from inside a body, for values only known there; registered in the
+/// catalog like `#[track_event]` (trigger `inline`).
+///
+/// ```ignore
+/// use telemetry_core::track;
+///
+/// track!("invoice.exported", description = "An invoice was exported.", props(format = fmt));
+/// ```
+///
+/// Takes `description = "..."` (required: there is no doc comment to read), `props(...)` and
+/// `distinct_id = expr`, with the same rules as `#[track_event]`. Expands to a block of type `()`.
 #[proc_macro]
-pub fn track(_a: TokenStream) -> TokenStream { TokenStream::new() }
-/// STUB
-#[proc_macro_derive(PropertyValue)]
-pub fn derive_property_value(_a: TokenStream) -> TokenStream { TokenStream::new() }
+pub fn track(input: TokenStream) -> TokenStream {
+    track::track(input.into()).into()
+}
+
+/// Makes an enum of unit variants a property value, sent as the variant's snake_case name.
+///
+/// ```ignore
+/// use telemetry_core::PropertyValue;
+///
+/// #[derive(PropertyValue)]
+/// enum ExportFormat {
+///     Csv,                          // "csv"
+///     #[property(rename = "xlsx")]
+///     Excel,                        // "xlsx"
+/// }
+/// ```
+///
+/// The catalog lists the values. Structs, unions, generic enums and variants with fields are
+/// rejected: a property is one of a fixed set of values, never data.
+#[proc_macro_derive(PropertyValue, attributes(property))]
+pub fn derive_property_value(input: TokenStream) -> TokenStream {
+    derive_property_value::derive(input.into()).into()
+}

@@ -1,0 +1,272 @@
+//! Code generation for `#[track_event]`: the definition static, its registration, and the body
+//! wrapped so that the capture happens at the requested point.
+//!
+//! The signature and attributes are re-emitted as they are. The body runs inside a closure (an
+//! `async` block for `async fn`) so that `return` and `?` come back through the capture point.
+//! Properties are evaluated before the body, and only when telemetry is active: when it is off,
+//! the whole cost is one relaxed atomic load.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{AttrStyle, GenericArgument, Ident, ItemFn, PathArguments, ReturnType, Type};
+
+use crate::attr::Trigger;
+use crate::prop_def::{self, Params};
+use crate::validate::Event;
+
+/// The name of the definition static, in every expansion.
+const EVENT_STATIC: &str = "__TELEMETRY_EVENT";
+
+/// The `static` definition of the event and its `inventory` registration.
+///
+/// `function` is empty for `track!`; `site` is where `file!()`/`line!()` point.
+pub(crate) fn event_static(
+    event: &Event,
+    params: &Params<'_>,
+    function: &str,
+    site: Span,
+) -> TokenStream {
+    let event_static = Ident::new(EVENT_STATIC, Span::call_site());
+    let name = &event.name;
+    let description = &event.description;
+    let trigger = Ident::new(event.trigger.variant(), Span::call_site());
+    let props = event
+        .props
+        .iter()
+        .map(|prop| prop_def::prop_def(prop, params));
+    let has_distinct_id = event.distinct_id.is_some();
+    let site = quote_spanned! {site=>
+        ::telemetry_core::__private::Site {
+            module_path: ::core::module_path!(),
+            function: #function,
+            file: ::core::file!(),
+            line: ::core::line!(),
+        }
+    };
+    quote! {
+        static #event_static: ::telemetry_core::__private::EventDef =
+            ::telemetry_core::__private::EventDef {
+                name: #name,
+                description: #description,
+                trigger: ::telemetry_core::__private::Trigger::#trigger,
+                props: &[#(#props),*],
+                has_distinct_id: #has_distinct_id,
+                site: #site,
+            };
+        ::telemetry_core::__private::submit!(
+            ::telemetry_core::__private::Registration(&#event_static)
+        );
+    }
+}
+
+/// `[prop(&(value)), ...]`, each spanned on the user's expression so that a value that is not a
+/// property value is reported there.
+pub(crate) fn prop_values(event: &Event) -> TokenStream {
+    let values = event.props.iter().map(|prop| {
+        let value = &prop.value;
+        match &prop.ty {
+            // A declared type is also the type the value must have.
+            Some(ty) => quote_spanned! {value.span()=>
+                ::telemetry_core::__private::prop::<#ty>(&(#value))
+            },
+            None => quote_spanned! {value.span()=>
+                ::telemetry_core::__private::prop(&(#value))
+            },
+        }
+    });
+    quote!([#(#values),*])
+}
+
+/// `Some(distinct(&(value)))` or `None`.
+pub(crate) fn distinct_id(event: &Event) -> TokenStream {
+    match &event.distinct_id {
+        Some(value) => quote_spanned! {value.span()=>
+            ::telemetry_core::__private::Some(::telemetry_core::__private::distinct(&(#value)))
+        },
+        None => quote!(::telemetry_core::__private::None),
+    }
+}
+
+/// The instrumented function.
+pub(crate) fn track_event(function: ItemFn, event: &Event) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = function;
+    // Inner attributes (`#![allow(..)]`) stay at the top of the body.
+    let (inner_attrs, outer_attrs): (Vec<_>, Vec<_>) = attrs
+        .into_iter()
+        .partition(|attr| matches!(attr.style, AttrStyle::Inner(_)));
+
+    let params = Params::of(&sig);
+    let event_static = event_static(event, &params, &sig.ident.to_string(), sig.ident.span());
+    let event_ref = Ident::new(EVENT_STATIC, Span::call_site());
+    let values = prop_values(event);
+    let distinct = distinct_id(event);
+
+    let body = if event.trigger == Trigger::Call {
+        quote! {
+            if ::telemetry_core::__private::is_active() {
+                ::telemetry_core::__private::emit(&#event_ref, #values, #distinct);
+            }
+            #block
+        }
+    } else {
+        // Hygienic locals: the body cannot see them, and they cannot shadow the body's names.
+        let pending = Ident::new("__telemetry_pending", Span::mixed_site());
+        let ret = Ident::new("__telemetry_ret", Span::mixed_site());
+        // The same local, located at `on = "..."`: an `Outcome` error points there.
+        let ret_at_on = Ident::new(
+            "__telemetry_ret",
+            Span::mixed_site().located_at(event.trigger_span),
+        );
+        let emit = match event.trigger {
+            Trigger::Success => {
+                quote_spanned!(event.trigger_span=> #pending.emit_if_success(&#ret_at_on))
+            }
+            Trigger::Failure => {
+                quote_spanned!(event.trigger_span=> #pending.emit_if_failure(&#ret_at_on))
+            }
+            _ => quote!(#pending.emit()),
+        };
+        let run = if sig.asyncness.is_some() {
+            run_async(&sig.output, &block, sig.unsafety.is_some())
+        } else {
+            run_sync(&sig.output, &block, sig.unsafety.is_some())
+        };
+        quote! {
+            let #pending = if ::telemetry_core::__private::is_active() {
+                ::telemetry_core::__private::Some(::telemetry_core::__private::Pending::new(
+                    &#event_ref,
+                    #values,
+                    #distinct,
+                ))
+            } else {
+                ::telemetry_core::__private::None
+            };
+            #[allow(clippy::let_unit_value, clippy::redundant_async_block, unused_unsafe)]
+            let #ret = #run;
+            if let ::telemetry_core::__private::Some(#pending) = #pending {
+                #emit;
+            }
+            #ret
+        }
+    };
+
+    quote! {
+        #(#outer_attrs)*
+        #vis #sig {
+            #(#inner_attrs)*
+            #event_static
+            #body
+        }
+    }
+}
+
+/// Runs a sync body in a closure, so `return` and `?` land here.
+///
+/// The closure goes through an `FnOnce` bound: a closure that is merely called would be
+/// inferred `FnMut`, which cannot hand out borrows of its captures (`&mut self.field`).
+fn run_sync(output: &ReturnType, block: &syn::Block, unsafety: bool) -> TokenStream {
+    let call_once = Ident::new("__telemetry_call_once", Span::mixed_site());
+    let body = unsafe_if(unsafety, block);
+    let closure = match output {
+        ReturnType::Type(arrow, ty) if !prop_def::contains_impl(output) => {
+            quote!(move || #arrow #ty { #body })
+        }
+        // `impl Trait` cannot be written in the body; the fake return still guides `?`.
+        ReturnType::Type(_, ty) => {
+            let fake = fake_return(ty);
+            quote!(move || { #fake #body })
+        }
+        ReturnType::Default => quote!(move || { #body }),
+    };
+    quote! {{
+        #[inline(always)]
+        fn #call_once<R, F: ::core::ops::FnOnce() -> R>(f: F) -> R {
+            f()
+        }
+        #call_once(#closure)
+    }}
+}
+
+/// Runs an async body in an `async move` block, awaited in place. Nothing that is not `Send`
+/// is held across the `.await`: the pending capture is plain owned data.
+fn run_async(output: &ReturnType, block: &syn::Block, unsafety: bool) -> TokenStream {
+    let body = unsafe_if(unsafety, block);
+    let fake = match output {
+        ReturnType::Type(_, ty) => fake_return(ty),
+        ReturnType::Default => TokenStream::new(),
+    };
+    quote!(async move { #fake #body }.await)
+}
+
+/// The body of an `unsafe fn` stays an unsafe context inside the closure.
+fn unsafe_if(unsafety: bool, block: &syn::Block) -> TokenStream {
+    if unsafety {
+        quote!(unsafe #block)
+    } else {
+        quote!(#block)
+    }
+}
+
+/// tracing-attributes' trick: an unreachable `return` of the declared type, so that the
+/// compiler infers the block's type (and the error type of `?`) from the signature.
+fn fake_return(ty: &Type) -> TokenStream {
+    let erased = erase_impl_trait(ty);
+    quote_spanned! {ty.span()=>
+        #[allow(
+            unknown_lints,
+            unreachable_code,
+            clippy::diverging_sub_expression,
+            clippy::empty_loop,
+            clippy::let_unit_value,
+            clippy::let_with_type_underscore,
+            clippy::needless_return,
+            clippy::unreachable
+        )]
+        if false {
+            let __telemetry_fake_return: #erased = loop {};
+            return __telemetry_fake_return;
+        }
+    }
+}
+
+/// `impl Trait` becomes `_`, which may be written in a `let`.
+fn erase_impl_trait(ty: &Type) -> Type {
+    let mut ty = ty.clone();
+    erase_in(&mut ty);
+    ty
+}
+
+fn erase_in(ty: &mut Type) {
+    match ty {
+        Type::ImplTrait(_) => {
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: Default::default(),
+            })
+        }
+        Type::Path(path) => {
+            for segment in &mut path.path.segments {
+                if let PathArguments::AngleBracketed(args) = &mut segment.arguments {
+                    for arg in &mut args.args {
+                        if let GenericArgument::Type(inner) = arg {
+                            erase_in(inner);
+                        }
+                    }
+                }
+            }
+        }
+        Type::Reference(inner) => erase_in(&mut inner.elem),
+        Type::Paren(inner) => erase_in(&mut inner.elem),
+        Type::Group(inner) => erase_in(&mut inner.elem),
+        Type::Array(inner) => erase_in(&mut inner.elem),
+        Type::Slice(inner) => erase_in(&mut inner.elem),
+        Type::Ptr(inner) => erase_in(&mut inner.elem),
+        Type::Tuple(tuple) => tuple.elems.iter_mut().for_each(erase_in),
+        _ => {}
+    }
+}

@@ -1,0 +1,499 @@
+//! The catalog entry of each property (its Rust type and value kind), worked out at expansion
+//! time without evaluating anything.
+//!
+//! The event definition is a `static` inside the function body, and a static cannot use the
+//! function's generic parameters, `Self` or `impl Trait`. So a type is named only when it is
+//! safe to: written explicitly (`props(n: u64 = ...)`), the type of a parameter passed as is, or
+//! obvious from the expression (`Hashed(..)`, literals, comparisons, `.len()`). Otherwise the
+//! kind is `Unspecified`: the compiler still checks the value through `prop(&value)`.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{
+    BinOp, Expr, FnArg, GenericArgument, GenericParam, Lit, Pat, PathArguments, ReturnType,
+    Signature, Type, UnOp,
+};
+
+use crate::attr::Prop;
+use crate::diagnostic::Errors;
+
+/// Types that hold runtime text or containers: never property values. Not naming them in the
+/// static keeps a wrong value at one error (on the expression) instead of two.
+const NEVER_PROPERTY_VALUES: &[&str] = &[
+    "String", "str", "Cow", "OsString", "OsStr", "PathBuf", "Path", "Vec", "Box", "Rc", "Arc",
+    "HashMap", "BTreeMap", "HashSet", "BTreeSet",
+];
+
+/// Methods that return `bool` on the standard types.
+const BOOL_METHODS: &[&str] = &[
+    "is_some",
+    "is_none",
+    "is_empty",
+    "is_ok",
+    "is_err",
+    "contains",
+    "starts_with",
+    "ends_with",
+];
+
+/// Methods that return `usize` on the standard types.
+const COUNT_METHODS: &[&str] = &["len", "count"];
+
+/// What the signature says about names usable in a property expression.
+pub(crate) struct Params<'a> {
+    /// Parameters bound to a plain identifier, with their type.
+    types: Vec<(String, &'a Type)>,
+    /// The function's generic type and const parameters.
+    generics: Vec<String>,
+}
+
+impl Params<'static> {
+    /// `track!`: no signature is known.
+    pub(crate) fn none() -> Params<'static> {
+        Params {
+            types: Vec::new(),
+            generics: Vec::new(),
+        }
+    }
+}
+
+impl<'a> Params<'a> {
+    pub(crate) fn of(sig: &'a Signature) -> Params<'a> {
+        let generics = sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|param| match param {
+                GenericParam::Type(t) => Some(t.ident.to_string()),
+                GenericParam::Const(c) => Some(c.ident.to_string()),
+                GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        let types = sig
+            .inputs
+            .iter()
+            .filter_map(|input| match input {
+                FnArg::Typed(typed) => param_binding(&typed.pat, &typed.ty),
+                FnArg::Receiver(_) => None,
+            })
+            .collect();
+        Params { types, generics }
+    }
+
+    fn type_of(&self, name: &str) -> Option<&'a Type> {
+        self.types
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, ty)| *ty)
+    }
+}
+
+/// `x: T` binds `x: T`; an extractor pattern `Path(x): Path<T>` (axum) binds `x: T`.
+fn param_binding<'a>(pat: &Pat, ty: &'a Type) -> Option<(String, &'a Type)> {
+    match pat {
+        Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => {
+            Some((p.ident.to_string(), ty))
+        }
+        Pat::TupleStruct(p) if p.elems.len() == 1 => {
+            let Pat::Ident(inner) = &p.elems[0] else {
+                return None;
+            };
+            let Type::Path(path) = ty else {
+                return None;
+            };
+            let segment = path.path.segments.last()?;
+            if p.path.segments.last()?.ident != segment.ident || inner.subpat.is_some() {
+                return None;
+            }
+            let PathArguments::AngleBracketed(args) = &segment.arguments else {
+                return None;
+            };
+            match args.args.iter().collect::<Vec<_>>().as_slice() {
+                [GenericArgument::Type(inner_ty)] => Some((inner.ident.to_string(), inner_ty)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The catalog's idea of one property.
+enum Inferred {
+    Typed(Type),
+    Hashed,
+    Unspecified,
+}
+
+/// A `PropDef` expression for the static.
+pub(crate) fn prop_def(prop: &Prop, params: &Params<'_>) -> TokenStream {
+    let name = &prop.name;
+    let inferred = match &prop.ty {
+        Some(ty) => Inferred::Typed(ty.clone()),
+        None => infer(&prop.value, params),
+    };
+    match inferred {
+        Inferred::Typed(ty) => {
+            let written = type_string(&ty);
+            quote_spanned! {ty.span()=>
+                ::telemetry_core::__private::prop_def_of::<#ty>(#name, #written)
+            }
+        }
+        Inferred::Hashed => quote! {
+            ::telemetry_core::__private::PropDef::new(
+                #name, "Hashed", ::telemetry_core::__private::ValueKind::Hashed, &[],
+            )
+        },
+        Inferred::Unspecified => quote! {
+            ::telemetry_core::__private::PropDef::new(
+                #name, "", ::telemetry_core::__private::ValueKind::Unspecified, &[],
+            )
+        },
+    }
+}
+
+/// Explicit property types are named in the static, so they must be nameable there.
+pub(crate) fn check_explicit_types(props: &[Prop], params: &Params<'_>, errors: &mut Errors) {
+    for prop in props {
+        if let Some(ty) = &prop.ty {
+            if !nameable(ty, &params.generics, true) {
+                errors.error_with_hint(
+                    ty.span(),
+                    format!(
+                        "the type of `{}` cannot be recorded in the catalog: it uses a generic \
+                         parameter, `Self`, `impl Trait` or a non-'static lifetime",
+                        prop.name
+                    ),
+                    format!(
+                        "write a concrete type, or drop the type (`{} = ...`): the value is \
+                         still checked",
+                        prop.name
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn infer(expr: &Expr, params: &Params<'_>) -> Inferred {
+    let typed = |ty: &str| Inferred::Typed(syn::parse_str(ty).expect("a valid type"));
+    match expr {
+        Expr::Paren(e) => infer(&e.expr, params),
+        Expr::Group(e) => infer(&e.expr, params),
+        Expr::Reference(e) if e.mutability.is_none() => infer(&e.expr, params),
+        Expr::Call(call) if path_ends_with(&call.func, &["Hashed"]) => Inferred::Hashed,
+        Expr::Call(call) if is_duration_constructor(&call.func) => typed("Duration"),
+        Expr::Lit(lit) => match &lit.lit {
+            Lit::Bool(_) => typed("bool"),
+            Lit::Str(_) => typed("&'static str"),
+            Lit::Int(int) => typed(if int.suffix().is_empty() {
+                "i32"
+            } else {
+                int.suffix()
+            }),
+            Lit::Float(float) => typed(if float.suffix().is_empty() {
+                "f64"
+            } else {
+                float.suffix()
+            }),
+            _ => Inferred::Unspecified,
+        },
+        Expr::Unary(e) => match e.op {
+            UnOp::Not(_) => typed("bool"),
+            UnOp::Neg(_) if matches!(&*e.expr, Expr::Lit(_)) => infer(&e.expr, params),
+            _ => Inferred::Unspecified,
+        },
+        Expr::Binary(e) if is_boolean_op(&e.op) => typed("bool"),
+        Expr::MethodCall(call) => {
+            let method = call.method.to_string();
+            if BOOL_METHODS.contains(&method.as_str()) {
+                typed("bool")
+            } else if COUNT_METHODS.contains(&method.as_str()) {
+                typed("usize")
+            } else {
+                Inferred::Unspecified
+            }
+        }
+        Expr::Cast(cast) if nameable(&cast.ty, &params.generics, false) => {
+            Inferred::Typed((*cast.ty).clone())
+        }
+        Expr::Path(path) if path.qself.is_none() => match path.path.get_ident() {
+            Some(ident) => match params.type_of(&ident.to_string()) {
+                Some(ty) if nameable(ty, &params.generics, false) => Inferred::Typed(ty.clone()),
+                _ => Inferred::Unspecified,
+            },
+            None => Inferred::Unspecified,
+        },
+        _ => Inferred::Unspecified,
+    }
+}
+
+fn is_boolean_op(op: &BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq(_)
+            | BinOp::Ne(_)
+            | BinOp::Lt(_)
+            | BinOp::Le(_)
+            | BinOp::Gt(_)
+            | BinOp::Ge(_)
+            | BinOp::And(_)
+            | BinOp::Or(_)
+    )
+}
+
+fn path_ends_with(func: &Expr, names: &[&str]) -> bool {
+    match func {
+        Expr::Path(path) => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| names.iter().any(|name| last.ident == name)),
+        _ => false,
+    }
+}
+
+/// `Duration::from_secs(..)` and friends.
+fn is_duration_constructor(func: &Expr) -> bool {
+    let Expr::Path(path) = func else {
+        return false;
+    };
+    let segments: Vec<_> = path.path.segments.iter().collect();
+    matches!(
+        segments.as_slice(),
+        [.., ty, function] if ty.ident == "Duration" && function.ident.to_string().starts_with("from_")
+    )
+}
+
+/// Whether `ty` may be written inside the function body's static.
+///
+/// `explicit`: the user wrote the type; only reject what cannot compile. Otherwise (a type taken
+/// from the signature) also skip single-letter names, which may be generics of an enclosing
+/// `impl<T>` that the attribute cannot see, and types that are never property values.
+fn nameable(ty: &Type, generics: &[String], explicit: bool) -> bool {
+    match ty {
+        Type::Path(path) => {
+            path.qself.is_none()
+                && path.path.segments.iter().enumerate().all(|(i, segment)| {
+                    let ident = segment.ident.to_string();
+                    let generic = i == 0
+                        && path.path.leading_colon.is_none()
+                        && (generics.contains(&ident) || (!explicit && looks_generic(&ident)));
+                    !generic
+                        && ident != "Self"
+                        && (explicit || !NEVER_PROPERTY_VALUES.contains(&ident.as_str()))
+                        && arguments_nameable(&segment.arguments, generics, explicit)
+                })
+        }
+        Type::Reference(reference) => {
+            let lifetime_ok = reference
+                .lifetime
+                .as_ref()
+                .is_none_or(|lifetime| lifetime.ident == "static");
+            let static_str = reference
+                .lifetime
+                .as_ref()
+                .is_some_and(|lifetime| lifetime.ident == "static")
+                && is_str(&reference.elem);
+            lifetime_ok
+                && reference.mutability.is_none()
+                && (static_str || nameable(&reference.elem, generics, explicit))
+        }
+        Type::Paren(inner) => nameable(&inner.elem, generics, explicit),
+        Type::Group(inner) => nameable(&inner.elem, generics, explicit),
+        // Tuples, slices, `impl Trait`, `dyn Trait`, fn pointers, `_`: never property values or
+        // not nameable in a static.
+        _ => false,
+    }
+}
+
+fn arguments_nameable(arguments: &PathArguments, generics: &[String], explicit: bool) -> bool {
+    match arguments {
+        PathArguments::None => true,
+        PathArguments::AngleBracketed(args) => args.args.iter().all(|arg| match arg {
+            GenericArgument::Type(ty) => nameable(ty, generics, explicit),
+            GenericArgument::Lifetime(lifetime) => lifetime.ident == "static",
+            _ => false,
+        }),
+        PathArguments::Parenthesized(_) => false,
+    }
+}
+
+fn is_str(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.qself.is_none() && path.path.is_ident("str"))
+}
+
+/// `T`, `U`, `T2`: the usual names of generic parameters.
+fn looks_generic(ident: &str) -> bool {
+    let mut chars = ident.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_digit())
+}
+
+/// Whether the return type mentions `impl Trait` (then it cannot be written in the body).
+pub(crate) fn contains_impl(output: &ReturnType) -> bool {
+    fn mentions_impl(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => ident == "impl",
+            proc_macro2::TokenTree::Group(group) => mentions_impl(group.stream()),
+            _ => false,
+        })
+    }
+    match output {
+        ReturnType::Type(_, ty) => mentions_impl(ty.to_token_stream()),
+        ReturnType::Default => false,
+    }
+}
+
+/// A type as a user would write it: `Option<u64>`, `&'static str`, `std::time::Duration`.
+pub(crate) fn type_string(ty: &Type) -> String {
+    let spaced = ty.to_token_stream().to_string();
+    let mut out = String::with_capacity(spaced.len());
+    let tokens: Vec<&str> = spaced.split(' ').collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let previous = i.checked_sub(1).map(|p| tokens[p]);
+        let glue = match (previous, *token) {
+            (None, _) => true,
+            (_, "<" | ">" | "," | "::" | ")" | "]" | ";") => true,
+            (Some("<" | "::" | "&" | "(" | "[" | "*"), _) => true,
+            _ => false,
+        };
+        if !glue {
+            out.push(' ');
+        }
+        out.push_str(token);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn inferred(sig: Signature, expr: Expr) -> String {
+        let params = Params::of(&sig);
+        match infer(&expr, &params) {
+            Inferred::Typed(ty) => type_string(&ty),
+            Inferred::Hashed => "Hashed".into(),
+            Inferred::Unspecified => String::new(),
+        }
+    }
+
+    #[test]
+    fn infers_from_the_shape_of_the_expression() {
+        let sig: Signature = parse_quote!(fn f(id: u64, name: String));
+        let cases: [(Expr, &str); 12] = [
+            (parse_quote!(Hashed(name)), "Hashed"),
+            (parse_quote!(telemetry_core::Hashed(&name)), "Hashed"),
+            (parse_quote!(true), "bool"),
+            (parse_quote!(3u8), "u8"),
+            (parse_quote!(3), "i32"),
+            (parse_quote!(-2.5), "f64"),
+            (parse_quote!("csv"), "&'static str"),
+            (parse_quote!(id > 3 && id < 9), "bool"),
+            (parse_quote!(!name.is_empty()), "bool"),
+            (parse_quote!(name.len()), "usize"),
+            (parse_quote!(id as u32), "u32"),
+            (parse_quote!(Duration::from_millis(5)), "Duration"),
+        ];
+        for (expr, expected) in cases {
+            assert_eq!(
+                inferred(sig.clone(), expr.clone()),
+                expected,
+                "{}",
+                quote::quote!(#expr)
+            );
+        }
+    }
+
+    #[test]
+    fn names_a_parameter_type_only_when_the_static_can() {
+        let sig: Signature = parse_quote!(
+            fn f<T, const N: usize>(
+                id: u64,
+                fmt: ExportFormat,
+                maybe: Option<std::time::Duration>,
+                generic: T,
+                wrapped: Option<T>,
+                text: String,
+                borrowed: &str,
+                constant: &'static str,
+                single: U,
+                by_ref: &Entry,
+                short: &'a Entry,
+                Path(project_id): Path<u32>,
+                (a, b): (u8, u8),
+            )
+        );
+        let cases: [(Expr, &str); 12] = [
+            (parse_quote!(id), "u64"),
+            (parse_quote!(fmt), "ExportFormat"),
+            (parse_quote!(maybe), "Option<std::time::Duration>"),
+            (parse_quote!(generic), ""),
+            (parse_quote!(wrapped), ""),
+            (parse_quote!(text), ""),
+            (parse_quote!(borrowed), ""),
+            (parse_quote!(constant), "&'static str"),
+            (parse_quote!(single), ""),
+            (parse_quote!(by_ref), "&Entry"),
+            (parse_quote!(short), ""),
+            (parse_quote!(project_id), "u32"),
+        ];
+        for (expr, expected) in cases {
+            assert_eq!(
+                inferred(sig.clone(), expr.clone()),
+                expected,
+                "{}",
+                quote::quote!(#expr)
+            );
+        }
+        assert_eq!(inferred(sig.clone(), parse_quote!(a)), "");
+        assert_eq!(inferred(sig, parse_quote!(entry.id)), "");
+    }
+
+    #[test]
+    fn explicit_types_reject_only_what_cannot_compile() {
+        let generics = vec!["T".to_owned()];
+        let ok: [Type; 4] = [
+            parse_quote!(U),
+            parse_quote!(String),
+            parse_quote!(&Entry),
+            parse_quote!(Option<&'static str>),
+        ];
+        for ty in ok {
+            assert!(nameable(&ty, &generics, true), "{}", type_string(&ty));
+        }
+        let bad: [Type; 5] = [
+            parse_quote!(T),
+            parse_quote!(Option<T>),
+            parse_quote!(Self),
+            parse_quote!(impl PropertyValue),
+            parse_quote!(&'a u8),
+        ];
+        for ty in bad {
+            assert!(!nameable(&ty, &generics, true), "{}", type_string(&ty));
+        }
+    }
+
+    #[test]
+    fn renders_types_compactly() {
+        let cases: [(Type, &str); 5] = [
+            (parse_quote!(Option<u64>), "Option<u64>"),
+            (parse_quote!(&'static str), "&'static str"),
+            (parse_quote!(std::time::Duration), "std::time::Duration"),
+            (parse_quote!(Hashed<Vec<u8>>), "Hashed<Vec<u8>>"),
+            (parse_quote!(Result<(u8, i8), E>), "Result<(u8, i8), E>"),
+        ];
+        for (ty, expected) in cases {
+            assert_eq!(type_string(&ty), expected);
+        }
+    }
+
+    #[test]
+    fn finds_impl_trait_in_return_types() {
+        assert!(contains_impl(&parse_quote!(-> impl Iterator<Item = u8>)));
+        assert!(contains_impl(&parse_quote!(-> Result<impl Display, E>)));
+        assert!(!contains_impl(&parse_quote!(-> Result<u8, E>)));
+        assert!(!contains_impl(&parse_quote!()));
+    }
+}
