@@ -60,6 +60,8 @@ fn value_type(p: &PropDef) -> String {
         ValueKind::Float => "number".to_owned(),
         ValueKind::Duration => "duration in seconds".to_owned(),
         ValueKind::Enum if !p.variants.is_empty() => format!("one of {}", code_list(p.variants)),
+        // Set by the toolkit (a version, the OS name), not from a list in the app's code.
+        ValueKind::Enum if p.classification == Classification::Technical => "text".to_owned(),
         ValueKind::Enum => "text fixed in the source code".to_owned(),
         ValueKind::Hashed => "salted SHA-256 hash (the value itself is never sent)".to_owned(),
         ValueKind::Unspecified => "not specified".to_owned(),

@@ -1,0 +1,106 @@
+//! Lints on the catalog of a binary, as `inventory` collects it: conflicting declarations of one
+//! event in two modules, and names that differ only by punctuation. (Each lint is also unit
+//! tested in `src/catalog/lint.rs`.)
+
+use telemetry_core::catalog::{DocumentMismatch, Format, Lint, Severity, check_document};
+use telemetry_core::{EventDef, PropDef, Site, Trigger, ValueKind};
+
+mod board {
+    use super::*;
+
+    pub static STATUS_CHANGED: EventDef = EventDef {
+        name: "task.status_changed",
+        description: "A task was moved to another column of the board.",
+        trigger: Trigger::Success,
+        props: &[PropDef::new("task_id", "u64", ValueKind::Integer, &[])],
+        has_distinct_id: false,
+        site: Site {
+            module_path: module_path!(),
+            function: "drop_card",
+            file: "examples/timetracker/src/board.rs",
+            line: 12,
+        },
+    };
+    telemetry_core::__private::submit!(telemetry_core::__private::Registration(&STATUS_CHANGED));
+}
+
+mod tasks {
+    use super::*;
+
+    pub static STATUS_CHANGED: EventDef = EventDef {
+        name: "task.status_changed",
+        description: "A task was moved to another column of the board.",
+        trigger: Trigger::Return,
+        props: &[PropDef::new("task_id", "String", ValueKind::Hashed, &[])],
+        has_distinct_id: false,
+        site: Site {
+            module_path: module_path!(),
+            function: "set_status",
+            file: "examples/timetracker/src/tasks.rs",
+            line: 40,
+        },
+    };
+    telemetry_core::__private::submit!(telemetry_core::__private::Registration(&STATUS_CHANGED));
+
+    pub static STATUSCHANGED: EventDef = EventDef {
+        name: "task.statuschanged",
+        description: "A task's status was changed from the task page.",
+        trigger: Trigger::Success,
+        props: &[],
+        has_distinct_id: false,
+        site: Site {
+            module_path: module_path!(),
+            function: "edit_task",
+            file: "examples/timetracker/src/tasks.rs",
+            line: 90,
+        },
+    };
+    telemetry_core::__private::submit!(telemetry_core::__private::Registration(&STATUSCHANGED));
+}
+
+#[test]
+fn the_linked_catalog_reports_conflicts_and_confusable_names_with_sites() {
+    let catalog = telemetry_core::catalog();
+    // Conflicting declarations still merge into one entry (no panic), with both sites.
+    let entry = catalog.entry("task.status_changed").unwrap();
+    assert_eq!(entry.sites.len(), 2);
+
+    let findings = catalog.lint();
+    let summary: Vec<(Lint, Vec<&str>)> =
+        findings.iter().map(|f| (f.lint, f.events.clone())).collect();
+    assert_eq!(
+        summary,
+        [
+            (Lint::ConflictingDeclarations, vec!["task.status_changed"]),
+            (
+                Lint::ConfusableNames,
+                vec!["task.status_changed", "task.statuschanged"]
+            ),
+        ]
+    );
+    assert!(findings.iter().all(|f| f.severity() == Severity::Error));
+
+    let conflict = findings[0].to_string();
+    assert!(conflict.contains("trigger: `success` at src/board.rs:12; `return` at src/tasks.rs:40"), "{conflict}");
+    assert!(conflict.contains(
+        "property `task_id`: integer (identifier) at src/board.rs:12; hashed (pseudonymous) at src/tasks.rs:40"
+    ), "{conflict}");
+    assert!(conflict.contains("--> src/board.rs:12 (catalog_lint::board::drop_card)"), "{conflict}");
+    assert!(conflict.contains("--> src/tasks.rs:40 (catalog_lint::tasks::set_status)"), "{conflict}");
+
+    let confusable = findings[1].to_string();
+    assert!(confusable.contains("--> src/tasks.rs:90 (catalog_lint::tasks::edit_task)"), "{confusable}");
+}
+
+#[test]
+fn the_document_check_fails_on_them_whatever_the_file_says() {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("catalog_lint.md");
+    std::fs::write(&path, telemetry_core::catalog().to_markdown()).unwrap();
+    let err = check_document(&path, Format::Markdown).unwrap_err();
+    let DocumentMismatch::Lint { findings, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(findings.len(), 2);
+    let message = err.to_string();
+    assert!(message.starts_with("the telemetry catalog has 2 errors"), "{message}");
+}
