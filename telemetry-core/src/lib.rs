@@ -62,5 +62,6 @@ pub use capture::Outcome;
 pub use catalog::{Catalog, catalog};
 pub use definition::{Classification, EventDef, PropDef, Site, Trigger};
 pub use property::{HashInput, HashSource, Hashed, PropValue, PropertyValue, ValueKind};
-pub use telemetry::{Telemetry, TelemetryBuilder};
+pub use pipeline::Stats;
+pub use telemetry::{DEFAULT_JSONL_PATH, Status, Telemetry, TelemetryBuilder};
 pub use telemetry_macros::{PropertyValue, track, track_event};

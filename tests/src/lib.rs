@@ -1,1 +1,5 @@
-//! Shared helpers for the workspace tests.
+//! Shared helpers for the workspace tests: a loopback PostHog capture server and child-process
+//! helpers for the example binaries.
+
+pub mod capture_server;
+pub mod child;

@@ -1,1 +1,67 @@
-//! STUB
+//! Where rendered events go: PostHog, a JSONL file, stderr (dry run) or memory.
+//!
+//! A sink runs on the pipeline's worker thread only, so it may block on I/O; the handlers that
+//! captured the events never wait for it.
+
+mod jsonl;
+mod memory;
+mod posthog;
+mod stderr;
+
+pub use jsonl::JsonlSink;
+pub use memory::{MemoryEvents, MemorySink};
+pub use posthog::{PostHogOptions, PostHogSink, posthog_default_host};
+pub use stderr::StderrSink;
+
+use crate::wire::WireEvent;
+
+/// A destination for rendered events.
+///
+/// ```
+/// use telemetry_core::sink::{Sink, SinkError};
+/// use telemetry_core::wire::WireEvent;
+///
+/// struct Count(usize);
+/// impl Sink for Count {
+///     fn kind(&self) -> &'static str { "count" }
+///     fn send(&mut self, events: &[WireEvent]) -> Result<(), SinkError> {
+///         self.0 += events.len();
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait Sink: Send + 'static {
+    /// A short name for status pages: `"posthog"`, `"jsonl"`, `"stderr"`, `"memory"`.
+    fn kind(&self) -> &'static str;
+
+    /// Where events go, for status pages (a host or a path); never a secret.
+    fn target(&self) -> Option<String> {
+        None
+    }
+
+    /// Delivers a batch. An error means none of the batch is known to have arrived.
+    fn send(&mut self, events: &[WireEvent]) -> Result<(), SinkError>;
+}
+
+/// Why a sink could not deliver a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkError {
+    message: String,
+}
+
+impl SinkError {
+    /// A delivery error with a message for the log.
+    pub fn new(message: impl Into<String>) -> SinkError {
+        SinkError {
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for SinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SinkError {}

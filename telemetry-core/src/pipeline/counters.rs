@@ -1,0 +1,77 @@
+//! Exact accounting of every captured event.
+//!
+//! Each event ends in exactly one bucket: sent, failed (the sink rejected it), or dropped (queue
+//! full, discarded when consent was withdrawn, or abandoned at a shutdown that ran out of time).
+//! `captured == sent + failed + dropped + queued` holds whenever the pipeline is quiet.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub(crate) struct Counters {
+    /// Taken off the queue by a worker.
+    pub received: AtomicU64,
+    /// Refused at the door because the queue was full.
+    pub queue_full: AtomicU64,
+    /// Accepted by a sink.
+    pub sent: AtomicU64,
+    /// Rejected by a sink (after its own retries).
+    pub failed: AtomicU64,
+    /// Thrown away because consent was withdrawn.
+    pub discarded: AtomicU64,
+    /// Still queued when a bounded shutdown gave up.
+    pub abandoned: AtomicU64,
+    /// Received by the worker but not yet sent, failed or dropped.
+    pub holding: AtomicU64,
+}
+
+pub(crate) static COUNTERS: Counters = Counters {
+    received: AtomicU64::new(0),
+    queue_full: AtomicU64::new(0),
+    sent: AtomicU64::new(0),
+    failed: AtomicU64::new(0),
+    discarded: AtomicU64::new(0),
+    abandoned: AtomicU64::new(0),
+    holding: AtomicU64::new(0),
+};
+
+impl Counters {
+    pub(crate) fn add(counter: &AtomicU64, n: usize) {
+        counter.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn sub(counter: &AtomicU64, n: usize) {
+        counter.fetch_sub(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// A snapshot of the pipeline's counters since the process started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Events handed to the pipeline by instrumented code.
+    pub captured: u64,
+    /// Events a sink accepted.
+    pub sent: u64,
+    /// Events dropped: queue full, discarded after consent was withdrawn, or abandoned at a
+    /// shutdown that ran out of time.
+    pub dropped: u64,
+    /// Of `dropped`, those refused because the queue was full.
+    pub dropped_queue_full: u64,
+    /// Events a sink rejected (after its retries).
+    pub failed: u64,
+    /// Events still waiting in the queue or in the worker.
+    pub queued: u64,
+}
+
+pub(crate) fn snapshot(in_channel: usize) -> Stats {
+    let c = &COUNTERS;
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let queue_full = load(&c.queue_full);
+    let in_channel = in_channel as u64;
+    Stats {
+        captured: load(&c.received) + queue_full + in_channel,
+        sent: load(&c.sent),
+        dropped: queue_full + load(&c.discarded) + load(&c.abandoned),
+        dropped_queue_full: queue_full,
+        failed: load(&c.failed),
+        queued: load(&c.holding) + in_channel,
+    }
+}

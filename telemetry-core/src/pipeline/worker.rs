@@ -1,0 +1,318 @@
+//! The worker thread: batches, renders and delivers; runs lifecycle pings; stops in bounded time.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, select};
+
+use super::counters::{COUNTERS, Counters};
+use super::{FULL_REPORTED, PipelineConfig, drain_into, queue};
+use crate::capture::Capture;
+use crate::fingerprint::Identity;
+use crate::sink::Sink;
+use crate::wire::{self, WireEvent};
+
+/// Lifecycle pings, run by the worker at start and then every [`Lifecycle::interval`].
+pub(crate) trait Lifecycle: Send {
+    /// Sends what is due through `send`, which returns whether a sink accepted the event.
+    fn run(&mut self, send: &mut dyn FnMut(Capture) -> bool);
+    /// How often to check again.
+    fn interval(&self) -> Duration;
+}
+
+/// Everything a worker needs.
+pub(crate) struct WorkerSetup {
+    pub config: PipelineConfig,
+    pub sink: Box<dyn Sink>,
+    pub identity: Arc<RwLock<Identity>>,
+    pub app_version: String,
+    pub lifecycle: Option<Box<dyn Lifecycle>>,
+}
+
+enum Control {
+    Flush(Sender<()>),
+    DiscardAndStop,
+    Shutdown(Sender<()>),
+}
+
+/// State shared by a worker and its handle, to settle the accounts if shutdown gives up.
+#[derive(Default)]
+struct Shared {
+    /// Set when a shutdown gave up on this worker; it must not count anything after that.
+    abandoned: Mutex<bool>,
+}
+
+/// The handle that controls one worker thread.
+pub(crate) struct WorkerHandle {
+    control: Sender<Control>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    shutdown_timeout: Duration,
+}
+
+impl WorkerHandle {
+    /// Starts a worker thread. Never panics: if the thread cannot be spawned, returns `None`.
+    pub(crate) fn spawn(setup: WorkerSetup) -> Option<WorkerHandle> {
+        let (control, control_rx) = crossbeam_channel::unbounded();
+        let shared = Arc::new(Shared::default());
+        let shutdown_timeout = setup.config.shutdown_timeout;
+        let worker = Worker {
+            batch: Vec::with_capacity(setup.config.batch_size),
+            setup,
+            control: control_rx,
+            shared: shared.clone(),
+            failing_since: None,
+        };
+        let thread = std::thread::Builder::new()
+            .name("telemetry-worker".into())
+            .spawn(move || worker.run())
+            .map_err(|e| crate::warn::warn(&format!("telemetry worker did not start: {e}")))
+            .ok()?;
+        Some(WorkerHandle {
+            control,
+            shared,
+            thread: Some(thread),
+            shutdown_timeout,
+        })
+    }
+
+    /// Waits until everything queued before the call had one delivery attempt, or `timeout`.
+    /// Returns whether it finished in time.
+    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        let (ack, done) = crossbeam_channel::bounded(1);
+        self.control.send(Control::Flush(ack)).is_ok() && done.recv_timeout(timeout).is_ok()
+    }
+
+    /// Consent withdrawn: throws away everything queued and stops, without waiting. An event
+    /// the worker is sending at this moment still completes; nothing after it is sent.
+    pub(crate) fn discard_and_stop(self) {
+        let _ = self.control.send(Control::DiscardAndStop);
+        drain_into(&COUNTERS.discarded);
+        // The thread is detached: it drops its batch and exits as soon as it reads the message.
+    }
+
+    /// Delivers what it can within the shutdown bound, then stops. What is left is counted as
+    /// dropped, and a worker stuck on a hung server is left behind (it exits with the process).
+    pub(crate) fn shutdown(mut self) {
+        let (ack, done) = crossbeam_channel::bounded(1);
+        let finished = self.control.send(Control::Shutdown(ack)).is_ok()
+            && done.recv_timeout(self.shutdown_timeout).is_ok();
+        if finished {
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+            return;
+        }
+        let mut abandoned = self.shared.abandoned.lock().unwrap_or_else(|e| e.into_inner());
+        *abandoned = true;
+        let holding = COUNTERS.holding.swap(0, Ordering::Relaxed);
+        COUNTERS.abandoned.fetch_add(holding, Ordering::Relaxed);
+        let left = drain_into(&COUNTERS.abandoned) as u64 + holding;
+        if left > 0 {
+            crate::warn::warn(&format!(
+                "telemetry shutdown timed out after {:?}: {left} undelivered event(s) dropped",
+                self.shutdown_timeout
+            ));
+        }
+    }
+}
+
+struct Worker {
+    setup: WorkerSetup,
+    control: Receiver<Control>,
+    shared: Arc<Shared>,
+    batch: Vec<Capture>,
+    /// Events failed since the current failure episode began (reported once per episode).
+    failing_since: Option<u64>,
+}
+
+impl Worker {
+    fn run(mut self) {
+        let rx = queue().rx.clone();
+        let mut lifecycle = self.setup.lifecycle.take();
+        let mut next_lifecycle = Instant::now();
+        let mut flush_at: Option<Instant> = None;
+        loop {
+            // Controls first: after consent is withdrawn not one more batch may go out.
+            while let Ok(control) = self.control.try_recv() {
+                if self.handle(control, &rx, &mut flush_at) {
+                    return;
+                }
+            }
+            if self.is_abandoned() {
+                return;
+            }
+            if let Some(lc) = lifecycle.as_mut().filter(|_| Instant::now() >= next_lifecycle) {
+                lc.run(&mut |capture| self.deliver_now(capture));
+                next_lifecycle = Instant::now() + lc.interval();
+            }
+            let wake = match (flush_at, lifecycle.is_some()) {
+                (Some(f), true) => f.min(next_lifecycle),
+                (Some(f), false) => f,
+                (None, true) => next_lifecycle,
+                (None, false) => Instant::now() + Duration::from_secs(3600),
+            };
+            select! {
+                recv(self.control) -> msg => match msg {
+                    Ok(control) => {
+                        if self.handle(control, &rx, &mut flush_at) {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                },
+                recv(rx) -> msg => {
+                    let Ok(capture) = msg else { return };
+                    self.take(capture);
+                    if self.batch.len() >= self.setup.config.batch_size {
+                        self.flush_batch();
+                        flush_at = None;
+                    } else if flush_at.is_none() {
+                        flush_at = Some(Instant::now() + self.setup.config.flush_interval);
+                    }
+                }
+                recv(crossbeam_channel::at(wake)) -> _ => {
+                    if flush_at.is_some_and(|f| Instant::now() >= f) {
+                        self.flush_batch();
+                        flush_at = None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one control message; returns whether the worker must exit.
+    fn handle(
+        &mut self,
+        control: Control,
+        rx: &Receiver<Capture>,
+        flush_at: &mut Option<Instant>,
+    ) -> bool {
+        match control {
+            Control::Flush(ack) => {
+                self.drain_and_send(rx);
+                *flush_at = None;
+                let _ = ack.send(());
+                false
+            }
+            Control::DiscardAndStop => {
+                self.discard_batch();
+                true
+            }
+            Control::Shutdown(ack) => {
+                self.drain_and_send(rx);
+                let _ = ack.send(());
+                true
+            }
+        }
+    }
+
+    fn discard_batch(&mut self) {
+        let n = self.batch.len();
+        self.batch.clear();
+        Counters::sub(&COUNTERS.holding, n);
+        Counters::add(&COUNTERS.discarded, n);
+    }
+
+    fn is_abandoned(&self) -> bool {
+        *self.shared.abandoned.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn take(&mut self, capture: Capture) {
+        Counters::add(&COUNTERS.received, 1);
+        Counters::add(&COUNTERS.holding, 1);
+        self.batch.push(capture);
+    }
+
+    /// Sends everything queued right now, in batches.
+    fn drain_and_send(&mut self, rx: &Receiver<Capture>) {
+        loop {
+            while self.batch.len() < self.setup.config.batch_size {
+                match rx.try_recv() {
+                    Ok(capture) => self.take(capture),
+                    Err(_) => break,
+                }
+            }
+            if self.batch.is_empty() {
+                return;
+            }
+            self.flush_batch();
+            if self.is_abandoned() {
+                return;
+            }
+        }
+    }
+
+    fn render(&self, captures: &[Capture]) -> Vec<WireEvent> {
+        let identity = self
+            .setup
+            .identity
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        captures
+            .iter()
+            .map(|c| wire::render(c, &identity, &self.setup.app_version))
+            .collect()
+    }
+
+    fn flush_batch(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let captures = std::mem::take(&mut self.batch);
+        let events = self.render(&captures);
+        let result = self.setup.sink.send(&events);
+        self.batch = captures;
+        self.batch.clear();
+        self.settle(events.len(), result);
+        if FULL_REPORTED.load(Ordering::Relaxed) && queue().rx.is_empty() {
+            FULL_REPORTED.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Books a delivery attempt of `n` held events, unless a shutdown already gave up on us.
+    fn settle(&mut self, n: usize, result: Result<(), crate::sink::SinkError>) {
+        let abandoned = self.shared.abandoned.lock().unwrap_or_else(|e| e.into_inner());
+        if *abandoned {
+            return;
+        }
+        Counters::sub(&COUNTERS.holding, n);
+        match result {
+            Ok(()) => {
+                Counters::add(&COUNTERS.sent, n);
+                if let Some(failed) = self.failing_since.take() {
+                    crate::warn::info(&format!(
+                        "telemetry delivery to {} recovered; {failed} event(s) failed meanwhile",
+                        self.setup.sink.kind()
+                    ));
+                }
+            }
+            Err(e) => {
+                Counters::add(&COUNTERS.failed, n);
+                match self.failing_since.as_mut() {
+                    Some(failed) => *failed += n as u64,
+                    None => {
+                        self.failing_since = Some(n as u64);
+                        crate::warn::warn(&format!(
+                            "telemetry delivery failed ({e}); failures are counted, not logged \
+                             again, until a delivery succeeds"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Delivers one event at once (lifecycle pings), counting it like any other.
+    fn deliver_now(&mut self, capture: Capture) -> bool {
+        Counters::add(&COUNTERS.received, 1);
+        Counters::add(&COUNTERS.holding, 1);
+        let events = self.render(std::slice::from_ref(&capture));
+        let result = self.setup.sink.send(&events);
+        let ok = result.is_ok();
+        self.settle(1, result);
+        ok
+    }
+}

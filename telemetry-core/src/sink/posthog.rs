@@ -1,0 +1,163 @@
+//! Delivery to PostHog through the official `posthog-rs` crate.
+//!
+//! We use its blocking client's `capture_batch_immediate` from our own worker thread: posthog-rs
+//! serialises, gzips and retries, and we get each batch's outcome back, so every event is
+//! counted as sent or failed. Its own background queue is not used: measured, its `shutdown()`
+//! is unbounded when the server hangs, and its default queue silently drops bursts. The client
+//! is built lazily on the worker thread, never inside an async runtime (its blocking HTTP
+//! client panics there in debug builds), and never at all while nothing is sent.
+
+use std::time::Duration;
+
+use posthog_rs::{CaptureCompression, ClientOptionsBuilder, Event};
+
+use super::{Sink, SinkError};
+use crate::wire::WireEvent;
+
+/// PostHog's US cloud, the default host.
+pub const DEFAULT_HOST: &str = "https://us.i.posthog.com";
+
+/// Properties posthog-rs adds on its own that our events do not declare; stripped before send.
+const SDK_ADDED: &[&str] = &[
+    "$os",
+    "$os_version",
+    "$is_server",
+    "$lib_version__major",
+    "$lib_version__minor",
+    "$lib_version__patch",
+];
+
+/// How to reach PostHog.
+#[derive(Clone)]
+pub struct PostHogOptions {
+    /// The project API key.
+    pub api_key: String,
+    /// The host, e.g. `https://eu.i.posthog.com` or a self-hosted URL.
+    pub host: String,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Attempts per batch, the first included.
+    pub max_attempts: u32,
+    /// Gzip request bodies.
+    pub gzip: bool,
+}
+
+impl std::fmt::Debug for PostHogOptions {
+    // The key is a credential: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostHogOptions")
+            .field("host", &self.host)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_attempts", &self.max_attempts)
+            .field("gzip", &self.gzip)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostHogOptions {
+    /// Options with the defaults: 5 s per request, 3 attempts, gzip on.
+    ///
+    /// ```
+    /// let o = telemetry_core::sink::PostHogOptions::new("phc_key", None);
+    /// assert_eq!(o.host, telemetry_core::sink::posthog_default_host());
+    /// assert!(!format!("{o:?}").contains("phc_key"));
+    /// ```
+    pub fn new(api_key: impl Into<String>, host: Option<String>) -> PostHogOptions {
+        PostHogOptions {
+            api_key: api_key.into(),
+            host: host.unwrap_or_else(|| DEFAULT_HOST.to_owned()),
+            request_timeout: Duration::from_secs(5),
+            max_attempts: 3,
+            gzip: true,
+        }
+    }
+}
+
+/// The default PostHog host.
+pub fn posthog_default_host() -> String {
+    DEFAULT_HOST.to_owned()
+}
+
+/// Sends batches to PostHog's `/batch/` endpoint.
+pub struct PostHogSink {
+    options: PostHogOptions,
+    client: Option<posthog_rs::Client>,
+}
+
+impl PostHogSink {
+    /// A sink for these options; no client is built and no connection opened until a send.
+    pub fn new(options: PostHogOptions) -> PostHogSink {
+        PostHogSink {
+            options,
+            client: None,
+        }
+    }
+
+    fn client(&mut self) -> Result<&posthog_rs::Client, SinkError> {
+        if self.client.is_none() {
+            let o = &self.options;
+            let mut builder = ClientOptionsBuilder::default();
+            builder
+                .api_key(o.api_key.clone())
+                .host(o.host.clone())
+                .request_timeout_seconds(o.request_timeout.as_secs().max(1))
+                .max_capture_attempts(o.max_attempts.max(1))
+                .retry_initial_backoff_ms(100)
+                .retry_max_backoff_ms(2_000)
+                .disable_geoip(true)
+                .is_server(false)
+                .before_send(|mut event: Event| {
+                    for key in SDK_ADDED {
+                        event.remove_prop(key);
+                    }
+                    Some(event)
+                });
+            if o.gzip {
+                builder.capture_compression(CaptureCompression::Gzip);
+            }
+            let options = builder
+                .build()
+                .map_err(|e| SinkError::new(format!("posthog options: {e}")))?;
+            self.client = Some(posthog_rs::client(options));
+        }
+        Ok(self.client.as_ref().expect("built above"))
+    }
+}
+
+/// Converts our wire event into a posthog-rs event carrying exactly the same fields.
+fn to_posthog(event: &WireEvent) -> Event {
+    let mut out = Event::new(event.event.as_str(), event.distinct_id.as_str());
+    for (key, value) in &event.properties {
+        // Inserting a serde_json::Value cannot fail.
+        let _ = out.insert_prop(key.as_str(), value);
+    }
+    if let Ok(uuid) = uuid::Uuid::parse_str(&event.uuid) {
+        out.set_uuid(uuid);
+    }
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&event.timestamp) {
+        // Rejected only when more than 1 s in the future (clock skew): then PostHog stamps it.
+        let _ = out.set_timestamp(at);
+    }
+    out
+}
+
+impl Sink for PostHogSink {
+    fn kind(&self) -> &'static str {
+        "posthog"
+    }
+
+    fn target(&self) -> Option<String> {
+        Some(self.options.host.clone())
+    }
+
+    fn send(&mut self, events: &[WireEvent]) -> Result<(), SinkError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let batch: Vec<Event> = events.iter().map(to_posthog).collect();
+        self.client()?
+            .capture_batch_immediate(batch, false)
+            .map(|_| ())
+            .map_err(|e| SinkError::new(format!("PostHog at {}: {e}", self.options.host)))
+    }
+}
