@@ -8,6 +8,10 @@ use serde_json::Value;
 use telemetry_tests::capture_server::{CaptureServer, Mode, refused_url};
 use telemetry_tests::child::{self, Finished};
 
+// This test binary never calls into `quickstart`; without this line the crate would not be
+// linked and its events would be missing from this binary's catalog (the linking caveat).
+use quickstart as _;
+
 const EXE: &str = env!("CARGO_BIN_EXE_quickstart-e2e");
 const LIMIT: Duration = Duration::from_secs(30);
 const KEY: &str = "phc_e2e_test_key";
