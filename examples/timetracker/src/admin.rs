@@ -1,0 +1,156 @@
+//! The admin telemetry page: status, the full catalog, and the consent switch.
+
+use axum::extract::State;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use maud::html;
+use serde::Deserialize;
+use telemetry_core::track_event;
+
+use crate::auth::{AdminUser, Session, User};
+use crate::error::{AppError, HtmlError};
+use crate::state::AppState;
+use crate::telemetry_setup::{self, Status};
+use crate::transparency;
+use crate::views;
+
+/// Turns telemetry on or off for this install, effective immediately. The event is captured
+/// after the switch, so turning telemetry off is never reported: only `enabled = true` leaves
+/// the machine.
+#[track_event(
+    "admin.telemetry_toggled",
+    on = "success",
+    distinct_id = admin.id,
+    props(enabled = enabled)
+)]
+pub async fn set_telemetry(state: &AppState, admin: &User, enabled: bool) -> Result<Status, AppError> {
+    telemetry_setup::set_consent(&state.telemetry, enabled);
+    tracing::info!(user_id = admin.id, enabled, "admin changed telemetry consent");
+    Ok(telemetry_setup::status(&state.telemetry))
+}
+
+fn yes_no(value: bool) -> &'static str {
+    if value { "yes" } else { "no" }
+}
+
+fn or_never(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("never")
+}
+
+/// An admin opened the telemetry page.
+#[track_event("admin.telemetry_dashboard_viewed", on = "success", distinct_id = admin.id)]
+async fn telemetry_page(
+    State(state): State<AppState>,
+    session: Session,
+    AdminUser(admin): AdminUser,
+) -> Result<views::Page, HtmlError> {
+    let status = telemetry_setup::status(&state.telemetry);
+    let csrf = session.csrf_token();
+    let state_file = status
+        .state_file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "none (in memory only)".to_owned());
+    let counters = &status.counters;
+    let body = html! {
+        h1 { "Telemetry" }
+        section #telemetry-status data-enabled=(status.enabled) {
+            h2 {
+                "Status: "
+                @if status.enabled {
+                    span.badge.on #telemetry-state { "enabled" }
+                } @else {
+                    span.badge.off #telemetry-state { "disabled" }
+                }
+            }
+            p #telemetry-reason { (status.reason) }
+            form #telemetry-toggle-form method="post" action="/admin/telemetry/toggle" {
+                (views::csrf_input(&csrf))
+                input type="hidden" name="enabled" value=(!status.enabled);
+                @if status.enabled {
+                    button.danger #telemetry-toggle type="submit" { "Disable telemetry" }
+                } @else {
+                    button #telemetry-toggle type="submit" { "Enable telemetry" }
+                }
+            }
+            p.muted { "The switch takes effect at once and is remembered across restarts. "
+                "DO_NOT_TRACK and ENABLE_TELEMETRY in the environment take precedence over it." }
+            dl.status {
+                dt { "Install fingerprint (shortened)" } dd #telemetry-fingerprint { (status.fingerprint_short) "…" }
+                dt { "PostHog configured" } dd #telemetry-posthog { (yes_no(status.posthog_configured)) }
+                dt { "PostHog host" } dd #telemetry-posthog-host { (status.posthog_host.as_deref().unwrap_or("—")) }
+                dt { "Sink" } dd #telemetry-sink {
+                    (status.sink)
+                    @if let Some(target) = &status.sink_target { " → " (target) }
+                }
+                dt { "State file" } dd #telemetry-state-file { (state_file) }
+                dt { "Last install ping" } dd #telemetry-last-install { (or_never(&status.last_install)) }
+                dt { "Last update ping" } dd #telemetry-last-update { (or_never(&status.last_update)) }
+                dt { "Last health ping" } dd #telemetry-last-health { (or_never(&status.last_health)) }
+                dt { "Events captured" } dd #telemetry-captured { (counters.captured) }
+                dt { "Events sent" } dd #telemetry-sent { (counters.sent) }
+                dt { "Events dropped" } dd #telemetry-dropped { (counters.dropped) }
+                dt { "Events failed" } dd #telemetry-failed { (counters.failed) }
+                dt { "Events queued" } dd #telemetry-queued { (counters.queued) }
+            }
+        }
+        (transparency::catalog_section(&transparency::catalog()))
+    };
+    Ok(views::page("Telemetry", Some(&admin), Some(&csrf), body))
+}
+
+/// The toggle form.
+#[derive(Debug, Deserialize)]
+pub struct ToggleForm {
+    /// `true` to enable, `false` to disable.
+    pub enabled: String,
+}
+
+fn parse_enabled(value: &str) -> Result<bool, AppError> {
+    match value {
+        "true" | "on" | "1" => Ok(true),
+        "false" | "off" | "0" => Ok(false),
+        _ => Err(AppError::invalid("enabled must be true or false")),
+    }
+}
+
+async fn toggle_submit(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Form(form): Form<ToggleForm>,
+) -> Result<Redirect, HtmlError> {
+    let enabled = parse_enabled(&form.enabled)?;
+    set_telemetry(&state, &admin, enabled).await?;
+    Ok(Redirect::to("/admin/telemetry"))
+}
+
+async fn api_status(
+    State(state): State<AppState>,
+    AdminUser(_admin): AdminUser,
+) -> Json<Status> {
+    Json(telemetry_setup::status(&state.telemetry))
+}
+
+/// The JSON toggle body.
+#[derive(Debug, Deserialize)]
+pub struct ToggleRequest {
+    /// Whether telemetry should be on.
+    pub enabled: bool,
+}
+
+async fn api_toggle(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Json(body): Json<ToggleRequest>,
+) -> Result<Json<Status>, AppError> {
+    Ok(Json(set_telemetry(&state, &admin, body.enabled).await?))
+}
+
+/// Routes: `/admin/telemetry`, `/admin/telemetry/toggle`, `/api/admin/telemetry`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/telemetry", get(telemetry_page))
+        .route("/admin/telemetry/toggle", post(toggle_submit))
+        .route("/api/admin/telemetry", get(api_status).post(api_toggle))
+}
