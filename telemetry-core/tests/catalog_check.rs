@@ -72,17 +72,18 @@ fn a_stale_document_fails_with_a_diff_and_the_refresh_command() {
     }
     let dir = scratch("stale");
     let path = dir.join("TRACKED_EVENTS.md");
-    let stale = expected(Format::Markdown).replace(
-        "A task was added to a project.",
-        "A task was created.",
-    );
+    let stale =
+        expected(Format::Markdown).replace("A task was added to a project.", "A task was created.");
     std::fs::write(&path, &stale).unwrap();
     let err = check_document(&path, Format::Markdown).unwrap_err();
     assert!(matches!(err, DocumentMismatch::Stale { .. }), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("is out of date"), "{message}");
     assert!(message.contains("\n-A task was created.\n"), "{message}");
-    assert!(message.contains("\n+A task was added to a project.\n"), "{message}");
+    assert!(
+        message.contains("\n+A task was added to a project.\n"),
+        "{message}"
+    );
     assert!(
         message.contains("TELEMETRY_CATALOG_BLESS=1 cargo test -p telemetry-core"),
         "{message}"
@@ -90,8 +91,8 @@ fn a_stale_document_fails_with_a_diff_and_the_refresh_command() {
     // The file is left alone.
     assert_eq!(std::fs::read_to_string(&path).unwrap(), stale);
 
-    let panic = std::panic::catch_unwind(|| assert_document_current(&path, Format::Markdown))
-        .unwrap_err();
+    let panic =
+        std::panic::catch_unwind(|| assert_document_current(&path, Format::Markdown)).unwrap_err();
     let panic = panic.downcast_ref::<String>().unwrap();
     assert!(panic.contains("+A task was added to a project."), "{panic}");
 }
@@ -107,7 +108,10 @@ fn a_missing_document_fails_with_the_bless_hint() {
     assert!(matches!(err, DocumentMismatch::Missing { .. }), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("does not exist"), "{message}");
-    assert!(message.contains("TELEMETRY_CATALOG_BLESS=1 cargo test"), "{message}");
+    assert!(
+        message.contains("TELEMETRY_CATALOG_BLESS=1 cargo test"),
+        "{message}"
+    );
 }
 
 #[cfg(unix)]
@@ -170,8 +174,14 @@ fn bless_through_the_environment_rewrites_the_document() {
     std::fs::write(&path, "{\"stale\": true}\n").unwrap();
     let md = path.with_extension("md");
     bless_in_child("1", &path);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected(Format::Json));
-    assert_eq!(std::fs::read_to_string(&md).unwrap(), expected(Format::Markdown));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        expected(Format::Json)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&md).unwrap(),
+        expected(Format::Markdown)
+    );
     check_document(&path, Format::Json).unwrap();
     check_document(&md, Format::Markdown).unwrap();
 
@@ -208,6 +218,12 @@ fn lint_errors_fail_the_check_with_their_sites() {
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].lint, Lint::PlaceholderDescription);
     let message = err.to_string();
-    assert!(message.contains("error[placeholder-description]: `task.deleted`"), "{message}");
-    assert!(message.contains("--> src/tasks.rs:88 (app::tasks::delete_task)"), "{message}");
+    assert!(
+        message.contains("error[placeholder-description]: `task.deleted`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("--> src/tasks.rs:88 (app::tasks::delete_task)"),
+        "{message}"
+    );
 }

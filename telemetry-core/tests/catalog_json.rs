@@ -55,7 +55,12 @@ static TIMER_STOPPED: EventDef = EventDef {
     trigger: Trigger::Return,
     props: &[
         PropDef::new("duration", "Duration", ValueKind::Duration, &[]),
-        PropDef::new("source", "StopSource", ValueKind::Enum, &["button", "idle", "shortcut"]),
+        PropDef::new(
+            "source",
+            "StopSource",
+            ValueKind::Enum,
+            &["button", "idle", "shortcut"],
+        ),
         PropDef::new("entry", "Hashed", ValueKind::Hashed, &[]),
         PropDef::new("rounded", "", ValueKind::Unspecified, &[]),
     ],
@@ -86,7 +91,9 @@ static REPORT_EXPORTED: EventDef = EventDef {
 
 telemetry_core::__private::submit!(telemetry_core::__private::Registration(&PROJECT_CREATED));
 telemetry_core::__private::submit!(telemetry_core::__private::Registration(&TASK_CREATED_API));
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(&TASK_CREATED_IMPORT));
+telemetry_core::__private::submit!(telemetry_core::__private::Registration(
+    &TASK_CREATED_IMPORT
+));
 telemetry_core::__private::submit!(telemetry_core::__private::Registration(&TIMER_STOPPED));
 telemetry_core::__private::submit!(telemetry_core::__private::Registration(&REPORT_EXPORTED));
 
@@ -130,7 +137,9 @@ fn validate(instance: &Value) -> Result<(), String> {
 fn the_document_validates_against_the_committed_schema() {
     validate(&document()).unwrap();
     // And so does the document of an empty catalog.
-    let empty = telemetry_core::Catalog::from_defs([]).with_app("x", "0").to_json();
+    let empty = telemetry_core::Catalog::from_defs([])
+        .with_app("x", "0")
+        .to_json();
     validate(&serde_json::from_str(&empty).unwrap()).unwrap();
 }
 
@@ -170,7 +179,10 @@ fn the_top_level_has_schema_app_events_lifecycle_and_automatic_properties() {
         "serde_json sorts map keys when reading; the written order is tested in the unit tests"
     );
     assert_eq!(doc["schema"], SCHEMA_NAME);
-    assert_eq!(doc["app"], json!({"name": "catalog-json", "version": "1.2.3"}));
+    assert_eq!(
+        doc["app"],
+        json!({"name": "catalog-json", "version": "1.2.3"})
+    );
     assert_eq!(
         names(&doc["events"]),
         [
@@ -188,7 +200,12 @@ fn the_top_level_has_schema_app_events_lifecycle_and_automatic_properties() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["name"].as_str().unwrap(), p["description"].as_str().unwrap()))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap(),
+                p["description"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(automatic, AUTOMATIC_PROPERTIES);
 }

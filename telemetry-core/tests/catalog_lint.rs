@@ -66,8 +66,10 @@ fn the_linked_catalog_reports_conflicts_and_confusable_names_with_sites() {
     assert_eq!(entry.sites.len(), 2);
 
     let findings = catalog.lint();
-    let summary: Vec<(Lint, Vec<&str>)> =
-        findings.iter().map(|f| (f.lint, f.events.clone())).collect();
+    let summary: Vec<(Lint, Vec<&str>)> = findings
+        .iter()
+        .map(|f| (f.lint, f.events.clone()))
+        .collect();
     assert_eq!(
         summary,
         [
@@ -81,15 +83,27 @@ fn the_linked_catalog_reports_conflicts_and_confusable_names_with_sites() {
     assert!(findings.iter().all(|f| f.severity() == Severity::Error));
 
     let conflict = findings[0].to_string();
-    assert!(conflict.contains("trigger: `success` at src/board.rs:12; `return` at src/tasks.rs:40"), "{conflict}");
+    assert!(
+        conflict.contains("trigger: `success` at src/board.rs:12; `return` at src/tasks.rs:40"),
+        "{conflict}"
+    );
     assert!(conflict.contains(
         "property `task_id`: integer (identifier) at src/board.rs:12; hashed (pseudonymous) at src/tasks.rs:40"
     ), "{conflict}");
-    assert!(conflict.contains("--> src/board.rs:12 (catalog_lint::board::drop_card)"), "{conflict}");
-    assert!(conflict.contains("--> src/tasks.rs:40 (catalog_lint::tasks::set_status)"), "{conflict}");
+    assert!(
+        conflict.contains("--> src/board.rs:12 (catalog_lint::board::drop_card)"),
+        "{conflict}"
+    );
+    assert!(
+        conflict.contains("--> src/tasks.rs:40 (catalog_lint::tasks::set_status)"),
+        "{conflict}"
+    );
 
     let confusable = findings[1].to_string();
-    assert!(confusable.contains("--> src/tasks.rs:90 (catalog_lint::tasks::edit_task)"), "{confusable}");
+    assert!(
+        confusable.contains("--> src/tasks.rs:90 (catalog_lint::tasks::edit_task)"),
+        "{confusable}"
+    );
 }
 
 #[test]
@@ -102,5 +116,8 @@ fn the_document_check_fails_on_them_whatever_the_file_says() {
     };
     assert_eq!(findings.len(), 2);
     let message = err.to_string();
-    assert!(message.starts_with("the telemetry catalog has 2 errors"), "{message}");
+    assert!(
+        message.starts_with("the telemetry catalog has 2 errors"),
+        "{message}"
+    );
 }

@@ -41,7 +41,12 @@ static TASK_STATUS_CHANGED: EventDef = EventDef {
     description: "The status of a task was changed on the board.",
     trigger: Trigger::Failure,
     props: &[
-        PropDef::new("status", "Status", ValueKind::Enum, &["todo", "doing", "done"]),
+        PropDef::new(
+            "status",
+            "Status",
+            ValueKind::Enum,
+            &["todo", "doing", "done"],
+        ),
         PropDef::new("assignee", "Hashed", ValueKind::Hashed, &[]),
     ],
     has_distinct_id: false,
@@ -63,7 +68,9 @@ static TIMER_STOPPED: EventDef = EventDef {
 
 telemetry_core::__private::submit!(telemetry_core::__private::Registration(&PROJECT_CREATED));
 telemetry_core::__private::submit!(telemetry_core::__private::Registration(&PROJECT_ARCHIVED));
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(&TASK_STATUS_CHANGED));
+telemetry_core::__private::submit!(telemetry_core::__private::Registration(
+    &TASK_STATUS_CHANGED
+));
 telemetry_core::__private::submit!(telemetry_core::__private::Registration(&TIMER_STOPPED));
 
 fn markdown() -> String {
@@ -94,7 +101,13 @@ fn the_introduction_says_what_is_collected_what_never_is_and_how_to_opt_out() {
         .lines()
         .find(|l| l.contains("**What is never collected:**"))
         .unwrap();
-    for word in ["names", "e-mail addresses", "free text", "IP addresses", "user ids"] {
+    for word in [
+        "names",
+        "e-mail addresses",
+        "free text",
+        "IP addresses",
+        "user ids",
+    ] {
         assert!(never.contains(word), "{word}: {never}");
     }
     let fingerprint = section(&md, "## The anonymous fingerprint");
@@ -201,7 +214,14 @@ fn lifecycle_events_and_automatic_properties_have_their_sections() {
     let lifecycle = section(&md, "## Lifecycle events");
     assert!(lifecycle.contains("Each of them carries these properties:"));
     assert!(lifecycle.contains("| Property | Type | Kind of data | Meaning |"));
-    for name in ["platform", "arch", "rust_version", "environment", "deployment_method", "ci"] {
+    for name in [
+        "platform",
+        "arch",
+        "rust_version",
+        "environment",
+        "deployment_method",
+        "ci",
+    ] {
         assert_eq!(
             lifecycle.matches(&format!("| `{name}` |")).count(),
             1,

@@ -22,7 +22,10 @@ fn stderr(output: &Output) -> String {
 
 #[test]
 fn json_is_printed_and_the_process_exits_zero_before_the_app_runs() {
-    for args in [&["--telemetry-catalog=json"][..], &["--telemetry-catalog", "json"][..]] {
+    for args in [
+        &["--telemetry-catalog=json"][..],
+        &["--telemetry-catalog", "json"][..],
+    ] {
         let output = run(args, false);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         let text = stdout(&output);
@@ -32,7 +35,10 @@ fn json_is_printed_and_the_process_exits_zero_before_the_app_runs() {
         assert_eq!(doc["app"]["name"], "catalog-cli");
         assert_eq!(doc["app"]["version"], "9.9.9");
         assert_eq!(doc["events"][0]["name"], "cli.invoked");
-        assert_eq!(doc["events"][0]["sites"][0]["file"], "src/bin/catalog_cli.rs");
+        assert_eq!(
+            doc["events"][0]["sites"][0]["file"],
+            "src/bin/catalog_cli.rs"
+        );
         assert_eq!(doc["lifecycle_events"].as_array().unwrap().len(), 3);
     }
 }
@@ -46,9 +52,17 @@ fn markdown_is_the_default() {
         &["--port", "8080", "--telemetry-catalog", "--verbose"][..],
     ] {
         let output = run(args, false);
-        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         let text = stdout(&output);
-        assert!(text.starts_with("# Telemetry in catalog-cli\n"), "{args:?}: {text}");
+        assert!(
+            text.starts_with("# Telemetry in catalog-cli\n"),
+            "{args:?}: {text}"
+        );
         assert!(text.contains("### `cli.invoked`"));
         assert!(text.contains("`DO_NOT_TRACK=1`"));
         assert!(!text.contains("the application ran"));
@@ -62,7 +76,10 @@ fn an_unknown_format_exits_two_listing_the_valid_ones() {
     assert_eq!(stdout(&output), "");
     let message = stderr(&output);
     assert!(message.contains("\"yaml\""), "{message}");
-    assert!(message.contains("valid formats: md (or markdown), json"), "{message}");
+    assert!(
+        message.contains("valid formats: md (or markdown), json"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -73,9 +73,9 @@ impl fmt::Display for DocumentMismatch {
                 path.display()
             ),
             DocumentMismatch::Lint { path, findings } => {
-                write!(
+                writeln!(
                     f,
-                    "the telemetry catalog has {} error{}; fix {} before checking {}:\n",
+                    "the telemetry catalog has {} error{}; fix {} before checking {}:",
                     findings.len(),
                     if findings.len() == 1 { "" } else { "s" },
                     if findings.len() == 1 { "it" } else { "them" },
@@ -332,13 +332,22 @@ mod tests {
         };
         assert!(diff.contains("(committed)"), "{diff}");
         assert!(diff.contains("+++ rendered from the catalog"), "{diff}");
-        assert!(diff.contains("\n-A task was created in a project.\n"), "{diff}");
-        assert!(diff.contains("\n+A task was added to a project.\n"), "{diff}");
+        assert!(
+            diff.contains("\n-A task was created in a project.\n"),
+            "{diff}"
+        );
+        assert!(
+            diff.contains("\n+A task was added to a project.\n"),
+            "{diff}"
+        );
         assert!(diff.contains("@@ "), "{diff}");
         assert!(command.starts_with("TELEMETRY_CATALOG_BLESS=1 cargo test"));
         let message = err.to_string();
         assert!(message.contains("is out of date"), "{message}");
-        assert!(message.contains("TELEMETRY_CATALOG_BLESS=1 cargo test"), "{message}");
+        assert!(
+            message.contains("TELEMETRY_CATALOG_BLESS=1 cargo test"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -359,12 +368,20 @@ mod tests {
     fn a_missing_document_fails_with_the_bless_hint() {
         let dir = temp_dir("missing");
         let path = dir.join("absent.md");
-        let err = check(&sample("A task was created in a project."), &path, Format::Markdown, false)
-            .unwrap_err();
+        let err = check(
+            &sample("A task was created in a project."),
+            &path,
+            Format::Markdown,
+            false,
+        )
+        .unwrap_err();
         assert!(matches!(err, DocumentMismatch::Missing { .. }), "{err:?}");
         let message = err.to_string();
         assert!(message.contains("does not exist"), "{message}");
-        assert!(message.contains("TELEMETRY_CATALOG_BLESS=1 cargo test"), "{message}");
+        assert!(
+            message.contains("TELEMETRY_CATALOG_BLESS=1 cargo test"),
+            "{message}"
+        );
         assert!(!path.exists());
     }
 
@@ -383,8 +400,14 @@ mod tests {
             assert_eq!(findings[0].lint, Lint::PlaceholderDescription);
             let message = err.to_string();
             assert!(message.contains("has 1 error"), "{message}");
-            assert!(message.contains("error[placeholder-description]"), "{message}");
-            assert!(message.contains("--> src/a.rs:1 (app::handlers::handler)"), "{message}");
+            assert!(
+                message.contains("error[placeholder-description]"),
+                "{message}"
+            );
+            assert!(
+                message.contains("--> src/a.rs:1 (app::handlers::handler)"),
+                "{message}"
+            );
         }
         // Warnings do not fail it.
         let warned = sample("Task created.");

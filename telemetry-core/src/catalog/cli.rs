@@ -106,10 +106,9 @@ where
 /// the name and version:
 ///
 /// ```no_run
-/// fn main() {
-///     telemetry_core::catalog::exit_if_requested();
-///     // ... the application ...
-/// }
+/// // First thing in `main`:
+/// telemetry_core::catalog::exit_if_requested();
+/// // ... the application ...
 /// ```
 ///
 /// ```text
@@ -127,10 +126,9 @@ pub fn exit_if_requested() {
 /// [`app_info!`](crate::app_info):
 ///
 /// ```no_run
-/// fn main() {
-///     telemetry_core::catalog::exit_if_requested_with(telemetry_core::app_info!());
-///     // ... the application ...
-/// }
+/// // First thing in `main`:
+/// telemetry_core::catalog::exit_if_requested_with(telemetry_core::app_info!());
+/// // ... the application ...
 /// ```
 pub fn exit_if_requested_with(app: AppInfo) {
     serve_if_requested(move || app);
@@ -185,9 +183,15 @@ mod tests {
             (&["--telemetry-catalog=md"][..], Format::Markdown),
             (&["--telemetry-catalog=markdown"][..], Format::Markdown),
             (&["--telemetry-catalog=JSON"][..], Format::Json),
-            (&["serve", "--telemetry-catalog=json", "--x"][..], Format::Json),
+            (
+                &["serve", "--telemetry-catalog=json", "--x"][..],
+                Format::Json,
+            ),
             (&["--telemetry-catalog", "md"][..], Format::Markdown),
-            (&["-v", "--telemetry-catalog", "json", "x"][..], Format::Json),
+            (
+                &["-v", "--telemetry-catalog", "json", "x"][..],
+                Format::Json,
+            ),
         ] {
             assert_eq!(parse(args), Ok(Some(want)), "{args:?}");
         }

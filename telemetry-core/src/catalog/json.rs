@@ -95,7 +95,12 @@ fn site(s: &Site) -> JsonSite {
 fn event(e: &CatalogEvent) -> Event {
     let mut sites: Vec<JsonSite> = e.sites.iter().map(site).collect();
     sites.sort_by(|a, b| {
-        (&a.file, a.line, a.module_path, a.function).cmp(&(&b.file, b.line, b.module_path, b.function))
+        (&a.file, a.line, a.module_path, a.function).cmp(&(
+            &b.file,
+            b.line,
+            b.module_path,
+            b.function,
+        ))
     });
     Event {
         name: e.name,

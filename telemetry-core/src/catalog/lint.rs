@@ -160,7 +160,13 @@ impl Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}[{}]: {}", self.severity(), self.lint.code(), self.message)?;
+        write!(
+            f,
+            "{}[{}]: {}",
+            self.severity(),
+            self.lint.code(),
+            self.message
+        )?;
         for site in &self.sites {
             write!(f, "\n  --> {}", site_label(site))?;
         }
@@ -462,7 +468,8 @@ fn properties(event: &CatalogEvent, findings: &mut Vec<Finding>) {
                     vec![def.site],
                 ));
             }
-            if prop.name.starts_with('$') || AUTOMATIC_PROPERTIES.iter().any(|(n, _)| *n == prop.name)
+            if prop.name.starts_with('$')
+                || AUTOMATIC_PROPERTIES.iter().any(|(n, _)| *n == prop.name)
             {
                 findings.push(finding(
                     Lint::ReservedProperty,
@@ -537,7 +544,10 @@ fn confusable_names(catalog: &Catalog, findings: &mut Vec<Finding>) {
                  one event",
                 listed.join(", ")
             ),
-            events.iter().flat_map(|e| e.sites.iter().copied()).collect(),
+            events
+                .iter()
+                .flat_map(|e| e.sites.iter().copied())
+                .collect(),
         ));
     }
 }
@@ -564,19 +574,43 @@ mod tests {
 
     #[test]
     fn identical_declarations_are_clean() {
-        let a = def("task.created", GOOD, Trigger::Success, vec![id("task_id")], "src/a.rs", 1);
-        let b = def("task.created", GOOD, Trigger::Success, vec![id("task_id")], "src/b.rs", 2);
+        let a = def(
+            "task.created",
+            GOOD,
+            Trigger::Success,
+            vec![id("task_id")],
+            "src/a.rs",
+            1,
+        );
+        let b = def(
+            "task.created",
+            GOOD,
+            Trigger::Success,
+            vec![id("task_id")],
+            "src/b.rs",
+            2,
+        );
         assert!(Catalog::from_defs([a, b]).lint().is_empty());
     }
 
     #[test]
     fn conflicting_properties_are_an_error_with_both_sites() {
-        let a = def("task.created", GOOD, Trigger::Success, vec![id("task_id")], "src/a.rs", 1);
+        let a = def(
+            "task.created",
+            GOOD,
+            Trigger::Success,
+            vec![id("task_id")],
+            "src/a.rs",
+            1,
+        );
         let b = def(
             "task.created",
             GOOD,
             Trigger::Success,
-            vec![PropDef::new("task_id", "f64", ValueKind::Float, &[]), id("extra_id")],
+            vec![
+                PropDef::new("task_id", "f64", ValueKind::Float, &[]),
+                id("extra_id"),
+            ],
             "src/b.rs",
             2,
         );
@@ -587,25 +621,64 @@ mod tests {
         assert!(f.is_error());
         assert_eq!(f.sites.len(), 2);
         let text = f.to_string();
-        assert!(text.starts_with("error[conflicting-declarations]: `task.created`"), "{text}");
+        assert!(
+            text.starts_with("error[conflicting-declarations]: `task.created`"),
+            "{text}"
+        );
         assert!(text.contains("property `task_id`: integer (identifier) at src/a.rs:1; float (identifier) at src/b.rs:2"), "{text}");
-        assert!(text.contains("property `extra_id`: absent at src/a.rs:1; integer (identifier) at src/b.rs:2"), "{text}");
-        assert!(text.contains("--> src/a.rs:1 (app::handlers::handler)"), "{text}");
+        assert!(
+            text.contains(
+                "property `extra_id`: absent at src/a.rs:1; integer (identifier) at src/b.rs:2"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("--> src/a.rs:1 (app::handlers::handler)"),
+            "{text}"
+        );
     }
 
     #[test]
     fn conflicting_classification_trigger_and_distinct_id_are_errors() {
         let mut flagged = id("task_id");
         flagged.classification = Classification::Measurement;
-        let a = def("task.created", GOOD, Trigger::Success, vec![id("task_id")], "src/a.rs", 1);
-        let b = def("task.created", GOOD, Trigger::Success, vec![flagged], "src/b.rs", 2);
+        let a = def(
+            "task.created",
+            GOOD,
+            Trigger::Success,
+            vec![id("task_id")],
+            "src/a.rs",
+            1,
+        );
+        let b = def(
+            "task.created",
+            GOOD,
+            Trigger::Success,
+            vec![flagged],
+            "src/b.rs",
+            2,
+        );
         let text = Catalog::from_defs([a, b]).lint()[0].to_string();
-        assert!(text.contains("integer (measurement) at src/b.rs:2"), "{text}");
+        assert!(
+            text.contains("integer (measurement) at src/b.rs:2"),
+            "{text}"
+        );
 
-        let c = def("task.created", GOOD, Trigger::Return, vec![id("task_id")], "src/c.rs", 3);
+        let c = def(
+            "task.created",
+            GOOD,
+            Trigger::Return,
+            vec![id("task_id")],
+            "src/c.rs",
+            3,
+        );
         let findings = Catalog::from_defs([a, c]).lint();
         assert_eq!(findings[0].lint, Lint::ConflictingDeclarations);
-        assert!(findings[0].message.contains("trigger: `success` at src/a.rs:1; `return` at src/c.rs:3"));
+        assert!(
+            findings[0]
+                .message
+                .contains("trigger: `success` at src/a.rs:1; `return` at src/c.rs:3")
+        );
 
         let mut with_subject = *a;
         with_subject.has_distinct_id = true;
@@ -622,7 +695,12 @@ mod tests {
             "report.exported",
             GOOD,
             Trigger::Success,
-            vec![PropDef::new("format", "Format", ValueKind::Enum, &["csv", "pdf"])],
+            vec![PropDef::new(
+                "format",
+                "Format",
+                ValueKind::Enum,
+                &["csv", "pdf"],
+            )],
             "src/a.rs",
             1,
         );
@@ -642,8 +720,22 @@ mod tests {
 
     #[test]
     fn divergent_descriptions_are_a_warning() {
-        let a = def("task.created", GOOD, Trigger::Success, vec![], "src/a.rs", 1);
-        let b = def("task.created", "A task was added to a project.", Trigger::Success, vec![], "src/b.rs", 1);
+        let a = def(
+            "task.created",
+            GOOD,
+            Trigger::Success,
+            vec![],
+            "src/a.rs",
+            1,
+        );
+        let b = def(
+            "task.created",
+            "A task was added to a project.",
+            Trigger::Success,
+            vec![],
+            "src/b.rs",
+            1,
+        );
         let findings = Catalog::from_defs([a, b]).lint();
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].lint, Lint::DivergentDescriptions);
@@ -652,23 +744,55 @@ mod tests {
 
     #[test]
     fn names_differing_only_by_punctuation_are_an_error() {
-        let a = def("task.status_changed", GOOD, Trigger::Success, vec![], "src/a.rs", 1);
-        let b = def("task.statuschanged", GOOD, Trigger::Success, vec![], "src/b.rs", 2);
-        let c = def("task_status.changed", GOOD, Trigger::Success, vec![], "src/c.rs", 3);
+        let a = def(
+            "task.status_changed",
+            GOOD,
+            Trigger::Success,
+            vec![],
+            "src/a.rs",
+            1,
+        );
+        let b = def(
+            "task.statuschanged",
+            GOOD,
+            Trigger::Success,
+            vec![],
+            "src/b.rs",
+            2,
+        );
+        let c = def(
+            "task_status.changed",
+            GOOD,
+            Trigger::Success,
+            vec![],
+            "src/c.rs",
+            3,
+        );
         let d = def("task.status", GOOD, Trigger::Success, vec![], "src/d.rs", 4);
         let findings = Catalog::from_defs([a, b, c, d]).lint();
         assert_eq!(findings.len(), 1, "{findings:#?}");
         assert_eq!(findings[0].lint, Lint::ConfusableNames);
         assert_eq!(
             findings[0].events,
-            ["task.status_changed", "task.statuschanged", "task_status.changed"]
+            [
+                "task.status_changed",
+                "task.statuschanged",
+                "task_status.changed"
+            ]
         );
         assert_eq!(findings[0].sites.len(), 3);
     }
 
     #[test]
     fn empty_descriptions_are_an_error() {
-        let a = def("task.created", "  ", Trigger::Success, vec![], "src/a.rs", 1);
+        let a = def(
+            "task.created",
+            "  ",
+            Trigger::Success,
+            vec![],
+            "src/a.rs",
+            1,
+        );
         assert_eq!(
             lints(&Catalog::from_defs([a])),
             [(Lint::MissingDescription, vec!["task.created"])]
@@ -678,24 +802,52 @@ mod tests {
     #[test]
     fn placeholder_descriptions_are_an_error() {
         for placeholder in [
-            "TODO", "todo", "TODO: describe this", "tbd", "FIXME", "...", "…", "Description",
-            "description.", "task.created", "???", "XXX later",
+            "TODO",
+            "todo",
+            "TODO: describe this",
+            "tbd",
+            "FIXME",
+            "...",
+            "…",
+            "Description",
+            "description.",
+            "task.created",
+            "???",
+            "XXX later",
         ] {
-            let a = def("task.created", placeholder, Trigger::Success, vec![], "src/a.rs", 1);
+            let a = def(
+                "task.created",
+                placeholder,
+                Trigger::Success,
+                vec![],
+                "src/a.rs",
+                1,
+            );
             assert_eq!(
                 lints(&Catalog::from_defs([a])),
                 [(Lint::PlaceholderDescription, vec!["task.created"])],
                 "{placeholder:?}"
             );
         }
-        for fine in [GOOD, "Todo list items were reordered by the user.", "A description was edited in a task."] {
+        for fine in [
+            GOOD,
+            "Todo list items were reordered by the user.",
+            "A description was edited in a task.",
+        ] {
             assert!(!is_placeholder(fine, "task.created"), "{fine:?}");
         }
     }
 
     #[test]
     fn short_descriptions_are_a_warning() {
-        let a = def("task.created", "Task created.", Trigger::Success, vec![], "src/a.rs", 1);
+        let a = def(
+            "task.created",
+            "Task created.",
+            Trigger::Success,
+            vec![],
+            "src/a.rs",
+            1,
+        );
         let findings = Catalog::from_defs([a]).lint();
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].lint, Lint::ShortDescription);
@@ -722,7 +874,14 @@ mod tests {
     #[test]
     fn findings_of_identical_declarations_are_reported_once_with_all_sites() {
         let props = vec![PropDef::new("count", "", ValueKind::Unspecified, &[])];
-        let a = def("task.created", GOOD, Trigger::Success, props.clone(), "src/a.rs", 1);
+        let a = def(
+            "task.created",
+            GOOD,
+            Trigger::Success,
+            props.clone(),
+            "src/a.rs",
+            1,
+        );
         let b = def("task.created", GOOD, Trigger::Success, props, "src/b.rs", 2);
         let findings = Catalog::from_defs([a, b]).lint();
         assert_eq!(findings.len(), 1, "{findings:#?}");
@@ -748,7 +907,14 @@ mod tests {
     #[test]
     fn reserved_properties_are_an_error() {
         for name in ["app_version", "$lib", "$ip"] {
-            let a = def("task.created", GOOD, Trigger::Success, vec![id(name)], "src/a.rs", 1);
+            let a = def(
+                "task.created",
+                GOOD,
+                Trigger::Success,
+                vec![id(name)],
+                "src/a.rs",
+                1,
+            );
             assert_eq!(
                 lints(&Catalog::from_defs([a])),
                 [(Lint::ReservedProperty, vec!["task.created"])],
@@ -759,7 +925,13 @@ mod tests {
 
     #[test]
     fn invalid_and_reserved_names_are_an_error() {
-        for name in ["Task.Created", "task", "task..created", "task.created!", "telemetry.custom"] {
+        for name in [
+            "Task.Created",
+            "task",
+            "task..created",
+            "task.created!",
+            "telemetry.custom",
+        ] {
             let a = def(name, GOOD, Trigger::Success, vec![], "src/a.rs", 1);
             assert_eq!(
                 lints(&Catalog::from_defs([a])),
@@ -783,7 +955,14 @@ mod tests {
 
     #[test]
     fn errors_sort_before_warnings() {
-        let a = def("task.created", "Task created.", Trigger::Success, vec![], "src/a.rs", 1);
+        let a = def(
+            "task.created",
+            "Task created.",
+            Trigger::Success,
+            vec![],
+            "src/a.rs",
+            1,
+        );
         let b = def("zeta.created", "", Trigger::Success, vec![], "src/b.rs", 1);
         let findings = Catalog::from_defs([a, b]).lint();
         assert_eq!(findings[0].severity(), Severity::Error);

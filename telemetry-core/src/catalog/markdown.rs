@@ -128,16 +128,20 @@ fn property_table(out: &mut String, props: &[&PropDef]) {
             classification_label(p.classification)
         );
         if described {
-            let _ = write!(out, " {} |", cell(&p.description));
+            let _ = write!(out, " {} |", cell(p.description));
         }
         out.push('\n');
     }
 }
 
+/// Events with the anchors of their headings.
+type Anchored<'a> = Vec<(&'a CatalogEvent, String)>;
+
 struct Plan<'a> {
-    groups: Vec<(&'static str, String, Vec<(&'a CatalogEvent, String)>)>,
+    /// Per resource: its name, its heading's anchor and its events.
+    groups: Vec<(&'static str, String, Anchored<'a>)>,
     lifecycle: String,
-    lifecycle_events: Vec<(&'a CatalogEvent, String)>,
+    lifecycle_events: Anchored<'a>,
     automatic: String,
     kinds: String,
 }
@@ -421,12 +425,16 @@ mod tests {
             "src/a.rs",
             2,
         );
-        let md = Catalog::from_defs([a, b]).with_app("tt", "1.2.3").to_markdown();
+        let md = Catalog::from_defs([a, b])
+            .with_app("tt", "1.2.3")
+            .to_markdown();
         assert!(md.starts_with("# Telemetry in tt\n"));
         assert!(md.contains("**tt** (version 1.2.3)"));
         // `con.tents` slugs like the Contents heading: GitHub numbers the second one.
         assert!(md.contains("- [`con` events](#con-events)\n  - [`con.tents`](#contents-1)\n"));
-        assert!(md.contains("- [`task` events](#task-events)\n  - [`task.created`](#taskcreated)\n"));
+        assert!(
+            md.contains("- [`task` events](#task-events)\n  - [`task.created`](#taskcreated)\n")
+        );
         assert!(md.contains("## `task` events\n\n### `task.created`\n\nA task was created in a project.\n\n- **Sent:** when the action succeeds.\n"));
         assert!(md.contains("| `task_id` | whole number | record identifier |\n"));
         assert!(md.contains("| `format` | one of `csv`, `pdf` | category |\n"));

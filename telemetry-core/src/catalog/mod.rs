@@ -52,10 +52,9 @@
 //! One line at the top of `main` lets anyone ask a built binary what it can send:
 //!
 //! ```no_run
-//! fn main() {
-//!     telemetry_core::catalog::exit_if_requested(); // --telemetry-catalog=md|json
-//!     // ... start the application ...
-//! }
+//! // First thing in `main`:
+//! telemetry_core::catalog::exit_if_requested(); // --telemetry-catalog=md|json
+//! // ... start the application ...
 //! ```
 //!
 //! `myapp --telemetry-catalog` (Markdown), `--telemetry-catalog=json` or
@@ -147,7 +146,9 @@ impl AppInfo {
     /// This is what [`assert_document_current`] and [`check_document`] use: in a test of the
     /// package `timetracker`, the document describes `timetracker` at the package's version.
     pub fn from_cargo_env() -> AppInfo {
-        let name = std::env::var("CARGO_PKG_NAME").ok().filter(|s| !s.is_empty());
+        let name = std::env::var("CARGO_PKG_NAME")
+            .ok()
+            .filter(|s| !s.is_empty());
         match name {
             Some(name) => {
                 let version = std::env::var("CARGO_PKG_VERSION")
@@ -560,7 +561,10 @@ mod tests {
                 "src/handlers/task.rs",
             ),
             ("src/lib.rs", "src/lib.rs"),
-            ("telemetry-core/examples/catalog_cli.rs", "examples/catalog_cli.rs"),
+            (
+                "telemetry-core/examples/catalog_cli.rs",
+                "examples/catalog_cli.rs",
+            ),
             ("tests/tests/catalog_cli.rs", "tests/catalog_cli.rs"),
             ("tests/src/bin/catalog_cli.rs", "src/bin/catalog_cli.rs"),
             (
@@ -568,7 +572,10 @@ mod tests {
                 "src/lib.rs",
             ),
             (r"C:\work\app\src\main.rs", "src/main.rs"),
-            ("telemetry-core/tests/catalog_json.rs", "tests/catalog_json.rs"),
+            (
+                "telemetry-core/tests/catalog_json.rs",
+                "tests/catalog_json.rs",
+            ),
             ("build.rs", "build.rs"),
             ("./gen.rs", "gen.rs"),
         ];
