@@ -4,8 +4,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use chrono::Utc;
+
 use crate::config::{EnvConfig, Reason, Switch, decide};
 use crate::fingerprint::Identity;
+use crate::lifecycle::runner::LifecycleRunner;
+use crate::state::{Consent, StateStore, default_state_dir};
 use crate::pipeline::{self, PipelineConfig, Stats, WorkerHandle, WorkerSetup};
 use crate::sink::{JsonlSink, PostHogOptions, PostHogSink, Sink, SinkError, StderrSink};
 use crate::wire::WireEvent;
@@ -31,6 +35,7 @@ pub struct TelemetryBuilder {
     health_interval: Duration,
     env: Option<EnvConfig>,
     request_timeout: Duration,
+    gzip: bool,
 }
 
 impl Default for TelemetryBuilder {
@@ -48,6 +53,7 @@ impl Default for TelemetryBuilder {
             health_interval: Duration::from_secs(24 * 60 * 60),
             env: None,
             request_timeout: Duration::from_secs(5),
+            gzip: true,
         }
     }
 }
@@ -129,6 +135,12 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Whether PostHog request bodies are gzipped. Default on.
+    pub fn gzip(mut self, gzip: bool) -> Self {
+        self.gzip = gzip;
+        self
+    }
+
     /// Uses this configuration instead of reading the process environment (for tests).
     pub fn env(mut self, env: EnvConfig) -> Self {
         self.env = Some(env);
@@ -183,13 +195,22 @@ impl TelemetryBuilder {
         } else {
             ("jsonl".to_owned(), Some(jsonl_path.display().to_string()))
         };
-        let identity = Identity::new(random_salt(), &uuid::Uuid::now_v7().to_string());
+        let state_dir = env
+            .state_dir
+            .clone()
+            .or(self.state_dir.clone())
+            .unwrap_or_else(|| default_state_dir(&self.app_name, None));
+        let store = Arc::new(StateStore::open(state_dir));
+        let state = store.state();
+        let identity = state.identity(env.tele_salt.as_deref());
+        let consent = state.consent.as_ref().map(|c| c.enabled);
         let inner = Arc::new(Inner {
             app_name: self.app_name,
             app_version,
             env,
             enabled_by_default: self.enabled_by_default,
-            consent: Mutex::new(None),
+            consent: Mutex::new(consent),
+            store,
             posthog_key,
             posthog_host,
             jsonl_path,
@@ -198,6 +219,7 @@ impl TelemetryBuilder {
             sink_target,
             pipeline: self.pipeline,
             request_timeout: self.request_timeout,
+            gzip: self.gzip,
             health_interval: self.health_interval,
             identity: Arc::new(RwLock::new(identity)),
             decision: Mutex::new((false, Reason::Default)),
@@ -234,6 +256,7 @@ struct Inner {
     env: EnvConfig,
     enabled_by_default: Option<bool>,
     consent: Mutex<Option<bool>>,
+    store: Arc<StateStore>,
     posthog_key: Option<String>,
     posthog_host: String,
     jsonl_path: PathBuf,
@@ -242,6 +265,7 @@ struct Inner {
     sink_target: Option<String>,
     pipeline: PipelineConfig,
     request_timeout: Duration,
+    gzip: bool,
     health_interval: Duration,
     identity: Arc<RwLock<Identity>>,
     decision: Mutex<(bool, Reason)>,
@@ -326,6 +350,10 @@ impl Telemetry {
             .distinct_id()
             .to_owned();
         let posthog_configured = self.inner.posthog_key.is_some();
+        let state = self.inner.store.state();
+        let rfc3339 = |t: Option<chrono::DateTime<Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        };
         Status {
             app_name: self.inner.app_name.clone(),
             app_version: self.inner.app_version.clone(),
@@ -337,11 +365,11 @@ impl Telemetry {
             posthog_host: posthog_configured.then(|| self.inner.posthog_host.clone()),
             sink: self.inner.sink_kind.clone(),
             sink_target: self.inner.sink_target.clone(),
-            state_file: None,
-            state_persistent: false,
-            last_install: None,
-            last_update: None,
-            last_health: None,
+            state_file: Some(self.inner.store.path().to_path_buf()),
+            state_persistent: self.inner.store.is_persistent(),
+            last_install: rfc3339(state.install_sent_at),
+            last_update: rfc3339(state.update_sent_at),
+            last_health: rfc3339(state.health_sent_at),
             counters: pipeline::stats(),
         }
     }
@@ -351,8 +379,29 @@ impl Telemetry {
     /// immediately and discards what is still queued. The environment still wins
     /// (`DO_NOT_TRACK`, `ENABLE_TELEMETRY`). Never blocks on the network.
     pub fn set_consent(&self, enabled: bool) {
+        self.set_consent_from(enabled, "application");
+    }
+
+    /// Like [`set_consent`](Telemetry::set_consent), recording what made the decision
+    /// (for example `"setup"` or `"admin"`) in the install state.
+    pub fn set_consent_from(&self, enabled: bool, source: &str) {
+        self.inner
+            .store
+            .update(|s| s.consent = Some(Consent::new(enabled, source, Utc::now())));
         *self.inner.consent.lock().unwrap_or_else(|e| e.into_inner()) = Some(enabled);
         self.apply_decision();
+    }
+
+    /// Forgets this install: a new install id and salt (so a new fingerprint, unlinkable to
+    /// the old one) and no record of lifecycle pings; the consent decision is kept.
+    pub fn forget(&self) {
+        let state = self.inner.store.forget();
+        let identity = state.identity(self.inner.env.tele_salt.as_deref());
+        *self
+            .inner
+            .identity
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = identity;
     }
 
     /// Waits until what is queued had one delivery attempt, at most the shutdown bound.
@@ -403,6 +452,7 @@ impl Telemetry {
         } else if let Some(key) = &inner.posthog_key {
             let mut options = PostHogOptions::new(key.clone(), Some(inner.posthog_host.clone()));
             options.request_timeout = inner.request_timeout;
+            options.gzip = inner.gzip;
             Box::new(PostHogSink::new(options))
         } else {
             Box::new(JsonlSink::new(inner.jsonl_path.clone()))
@@ -412,7 +462,12 @@ impl Telemetry {
             sink,
             identity: inner.identity.clone(),
             app_version: inner.app_version.clone(),
-            lifecycle: None,
+            lifecycle: Some(Box::new(LifecycleRunner {
+                store: inner.store.clone(),
+                app_version: inner.app_version.clone(),
+                health_interval: inner.health_interval,
+                failed: false,
+            })),
         }
     }
 }
@@ -456,17 +511,4 @@ impl Sink for SharedSink {
             .unwrap_or_else(|e| e.into_inner())
             .send(events)
     }
-}
-
-fn random_salt() -> Vec<u8> {
-    let mut salt = vec![0u8; 32];
-    if getrandom::fill(&mut salt).is_err() {
-        // No OS randomness: a per-process salt from the clock still never leaves the process.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        salt[..16].copy_from_slice(&nanos.to_le_bytes());
-    }
-    salt
 }

@@ -284,3 +284,70 @@ fn exits_within_three_seconds_when_posthog_hangs() {
         out.stdout()
     );
 }
+
+fn lifecycle(events: &[Value]) -> Vec<&Value> {
+    events
+        .iter()
+        .filter(|e| e["event"].as_str().unwrap_or("").starts_with("telemetry."))
+        .collect()
+}
+
+#[test]
+fn restarts_send_install_once_then_update_when_the_version_changes() {
+    let server = CaptureServer::start(Mode::Ok);
+    let dir = child::temp_dir("restart");
+    let host = server.url();
+    let base = [
+        ("ENABLE_TELEMETRY", "1"),
+        ("POSTHOG_API_KEY", KEY),
+        ("POSTHOG_HOST", host.as_str()),
+    ];
+    let with_version = |v: &'static str| {
+        let mut env = base.to_vec();
+        env.push(("APP_VERSION", v));
+        env
+    };
+
+    assert!(run(&dir, &with_version("1.0.0")).output.status.success());
+    let first = server.events();
+    let names: Vec<&str> = lifecycle(&first)
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["telemetry.install", "telemetry.health"]);
+    let install = lifecycle(&first)[0];
+    let props = install["properties"].as_object().unwrap();
+    for key in ["platform", "arch", "rust_version", "environment", "deployment_method", "ci"] {
+        assert!(props.contains_key(key), "install carries {key}: {props:?}");
+    }
+    assert_eq!(props["app_version"], "1.0.0");
+    let fingerprint = install["distinct_id"].as_str().unwrap().to_owned();
+
+    // Same version again: nothing new from the lifecycle (health is daily).
+    assert!(run(&dir, &with_version("1.0.0")).output.status.success());
+    let second = server.events();
+    assert_eq!(lifecycle(&second).len(), 2, "no second install, no update");
+
+    // A new version: one update with both versions, same fingerprint.
+    assert!(run(&dir, &with_version("1.1.0")).output.status.success());
+    let third = server.events();
+    let updates: Vec<&Value> = lifecycle(&third)
+        .into_iter()
+        .filter(|e| e["event"] == "telemetry.update")
+        .collect();
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0]["properties"]["old_version"], "1.0.0");
+    assert_eq!(updates[0]["properties"]["new_version"], "1.1.0");
+    assert_eq!(updates[0]["distinct_id"], fingerprint.as_str());
+
+    // Neither the salt nor the raw install id ever left the process.
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("state/install.json")).unwrap())
+            .unwrap();
+    let salt = state["salt"].as_str().unwrap();
+    let install_id = state["install_id"].as_str().unwrap();
+    let wire = serde_json::to_string(&server.requests().iter().map(|r| &r.body).collect::<Vec<_>>())
+        .unwrap();
+    assert!(!wire.contains(salt));
+    assert!(!wire.contains(install_id));
+}

@@ -3,4 +3,5 @@
 //! They are registered in the catalog like user events, under the reserved `telemetry.` prefix.
 
 pub mod events;
+pub(crate) mod runner;
 pub mod schedule;

@@ -133,6 +133,11 @@ impl Worker {
         let rx = queue().rx.clone();
         let mut lifecycle = self.setup.lifecycle.take();
         let mut next_lifecycle = Instant::now();
+        // Pings due at start go first, even when a short-lived process is already shutting down.
+        if let Some(lc) = lifecycle.as_mut() {
+            lc.run(&mut |capture| self.deliver_now(capture));
+            next_lifecycle = Instant::now() + lc.interval();
+        }
         let mut flush_at: Option<Instant> = None;
         loop {
             // Controls first: after consent is withdrawn not one more batch may go out.
