@@ -157,8 +157,7 @@ impl EnvironmentInfo {
         }
     }
 
-    /// The properties as sent, in the order of
-    /// [`COMMON_PROPS`](crate::lifecycle::events::COMMON_PROPS).
+    /// The properties as sent, in the order of [`COMMON_PROPS`].
     ///
     /// ```
     /// use serde_json::json;

@@ -55,8 +55,8 @@ use std::fmt;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -79,8 +79,6 @@ pub const STATE_DIR_ENV: &str = "TELEMETRY_STATE_DIR";
 
 const LOCK_FILE_NAME: &str = "install.json.lock";
 const LOCK_TIMEOUT: Duration = Duration::from_millis(1500);
-/// Threads still blocked on a lock that a caller gave up on; past this, callers do not wait.
-const MAX_LOCK_WAITERS: usize = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Salt
@@ -492,6 +490,8 @@ pub struct StateStore {
     /// Whether the last write succeeded.
     last_write_ok: AtomicBool,
     warned_lock: AtomicBool,
+    /// A lock wait this store gave up on is still pending.
+    abandoned_wait: Arc<AtomicBool>,
     state: Mutex<InstallState>,
 }
 
@@ -516,17 +516,22 @@ impl StateStore {
     pub fn open(dir: impl Into<PathBuf>) -> StateStore {
         let dir = dir.into();
         let path = dir.join(STATE_FILE_NAME);
-        let (state, backed_by_file, problems) = load(&dir, &path);
-        if !problems.is_empty() {
-            warn(&format!("telemetry install state: {}", problems.join("; ")));
+        let loaded = load(&dir, &path);
+        if !loaded.problems.is_empty() {
+            warn(&format!(
+                "telemetry install state: {}",
+                loaded.problems.join("; ")
+            ));
         }
         StateStore {
             dir,
             path,
-            backed_by_file,
-            last_write_ok: AtomicBool::new(backed_by_file),
-            warned_lock: AtomicBool::new(false),
-            state: Mutex::new(state),
+            backed_by_file: loaded.backed_by_file,
+            last_write_ok: AtomicBool::new(loaded.backed_by_file),
+            // Already reported in the warning above.
+            warned_lock: AtomicBool::new(loaded.no_lock_file),
+            abandoned_wait: loaded.abandoned_wait,
+            state: Mutex::new(loaded.state),
         }
     }
 
@@ -620,7 +625,7 @@ impl StateStore {
         if !self.backed_by_file {
             return change(&mut cached);
         }
-        let _guard = match lock_dir(&self.dir) {
+        let _guard = match lock_dir(&self.dir, &self.abandoned_wait) {
             Ok(guard) => Some(guard),
             Err(reason) => {
                 if !self.warned_lock.swap(true, Ordering::Relaxed) {
@@ -685,23 +690,47 @@ impl StateStore {
     }
 }
 
-/// Loads the state at open. Returns the state, whether it is backed by the file, and the
-/// problems to report (in one warning).
-fn load(dir: &Path, path: &Path) -> (InstallState, bool, Vec<String>) {
+/// What [`StateStore::open`] found.
+struct Loaded {
+    state: InstallState,
+    /// Whether updates go to the file.
+    backed_by_file: bool,
+    /// The lock file could not be created (reported in `problems` already).
+    no_lock_file: bool,
+    /// Set while a lock wait given up on at open is still pending.
+    abandoned_wait: Arc<AtomicBool>,
+    /// What to report, in one warning.
+    problems: Vec<String>,
+}
+
+impl Loaded {
+    fn in_memory(state: InstallState, problems: Vec<String>) -> Loaded {
+        Loaded {
+            state,
+            backed_by_file: false,
+            no_lock_file: false,
+            abandoned_wait: Arc::default(),
+            problems,
+        }
+    }
+}
+
+fn load(dir: &Path, path: &Path) -> Loaded {
     let mut problems = Vec::new();
     if let Err(e) = fs::create_dir_all(dir) {
         problems.push(format!(
             "cannot create {} ({e}); {MEMORY_ONLY}",
             dir.display()
         ));
-        return (InstallState::new(), false, problems);
+        return Loaded::in_memory(InstallState::new(), problems);
     }
-    let mut lock_file_failed = false;
-    let _guard = match lock_dir(dir) {
+    let mut no_lock_file = false;
+    let abandoned_wait = Arc::default();
+    let _guard = match lock_dir(dir, &abandoned_wait) {
         Ok(guard) => Some(guard),
         Err(reason) => {
-            lock_file_failed = reason.starts_with(CANNOT_OPEN_LOCK);
-            if !lock_file_failed {
+            no_lock_file = reason.starts_with(CANNOT_OPEN_LOCK);
+            if !no_lock_file {
                 problems.push(format!("{reason}; went ahead without the lock"));
             }
             None
@@ -716,7 +745,7 @@ fn load(dir: &Path, path: &Path) -> (InstallState, bool, Vec<String>) {
             if moved.is_err() {
                 // The directory is not writable: keep the bad file, run on a fresh state.
                 problems.push(format!("{corrupt}; {MEMORY_ONLY}"));
-                return (InstallState::new(), false, problems);
+                return Loaded::in_memory(InstallState::new(), problems);
             }
             problems.push(corrupt);
             (InstallState::new(), true)
@@ -726,7 +755,7 @@ fn load(dir: &Path, path: &Path) -> (InstallState, bool, Vec<String>) {
                 "cannot read {} ({e}); {MEMORY_ONLY}",
                 path.display()
             ));
-            return (InstallState::new(), false, problems);
+            return Loaded::in_memory(InstallState::new(), problems);
         }
     };
     let writable = if needs_write {
@@ -736,28 +765,31 @@ fn load(dir: &Path, path: &Path) -> (InstallState, bool, Vec<String>) {
         // with a pre-seeded state is readable, yet nothing can be saved there).
         probe_writable(dir)
     };
-    match writable {
-        Ok(()) => {
-            if lock_file_failed {
-                problems.push(format!(
-                    "could not create {} ; updates are written without the cross-process lock",
-                    dir.join(LOCK_FILE_NAME).display()
-                ));
-            }
-            (state, true, problems)
-        }
-        Err(e) => {
-            problems.push(format!(
-                "cannot write to {} ({e}); {MEMORY_ONLY}",
-                dir.display()
-            ));
-            (state, false, problems)
-        }
+    if let Err(e) = writable {
+        problems.push(format!(
+            "cannot write to {} ({e}); {MEMORY_ONLY}",
+            dir.display()
+        ));
+        return Loaded::in_memory(state, problems);
+    }
+    if no_lock_file {
+        problems.push(format!(
+            "could not create {}; updates are written without the cross-process lock",
+            dir.join(LOCK_FILE_NAME).display()
+        ));
+    }
+    Loaded {
+        state,
+        backed_by_file: true,
+        no_lock_file,
+        abandoned_wait,
+        problems,
     }
 }
 
-const MEMORY_ONLY: &str = "keeping the install state in memory only: the install id and consent \
-                           will not survive a restart";
+const MEMORY_ONLY: &str = "keeping the install state in memory only: changes (consent, lifecycle \
+                           pings) are not saved, and a state that was never saved is new at \
+                           every start";
 const CANNOT_OPEN_LOCK: &str = "cannot open the lock file";
 
 fn corrupt_message(path: &Path, reason: &str, moved: &io::Result<PathBuf>) -> String {
@@ -906,19 +938,19 @@ impl Drop for DirLock {
     }
 }
 
-static LOCK_WAITERS: AtomicUsize = AtomicUsize::new(0);
-
 /// Takes the exclusive lock on the directory's lock file, waiting at most [`LOCK_TIMEOUT`].
 ///
 /// Uncontended, this is one `try_lock`. Contended, a helper thread waits in a blocking `lock`,
 /// which the kernel wakes as soon as the holder releases; polling `try_lock` instead can starve
 /// behind a process that releases and re-takes the lock back to back. If the wait times out,
-/// the helper thread releases the lock as soon as it gets it.
+/// the helper thread is abandoned: it releases the lock as soon as it gets it, and while it is
+/// still waiting (`abandoned` is set) later calls do not wait again but fail at once, so a
+/// stuck lock holder costs one wait, not one per update.
 #[allow(
     clippy::incompatible_msrv,
     reason = "File::lock/try_lock are stable since 1.89; the workspace MSRV (1.88) has to follow"
 )]
-fn lock_dir(dir: &Path) -> Result<DirLock, String> {
+fn lock_dir(dir: &Path, abandoned: &Arc<AtomicBool>) -> Result<DirLock, String> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -931,31 +963,54 @@ fn lock_dir(dir: &Path) -> Result<DirLock, String> {
         Err(TryLockError::WouldBlock) => {}
         Err(TryLockError::Error(e)) => return Err(format!("cannot lock: {e}")),
     }
-    if LOCK_WAITERS.fetch_add(1, Ordering::SeqCst) >= MAX_LOCK_WAITERS {
-        LOCK_WAITERS.fetch_sub(1, Ordering::SeqCst);
-        return Err("the lock is held elsewhere and earlier waits are still pending".to_owned());
+    if abandoned.load(Ordering::SeqCst) {
+        return Err("an earlier wait for the lock has not ended yet".to_owned());
     }
     let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("telemetry-state-lock".to_owned())
-        .spawn(move || {
-            let locked = file.lock().map(|()| DirLock(file));
-            LOCK_WAITERS.fetch_sub(1, Ordering::SeqCst);
-            // If the caller gave up, the send fails and dropping the guard releases the lock.
-            let _ = tx.send(locked);
-        });
+    // Set (under this mutex) when the caller stops waiting; read (under it) by the helper
+    // before it hands the lock over, so the lock is either received or released, never lost.
+    let gave_up = Arc::new(Mutex::new(false));
+    let spawned = {
+        let gave_up = Arc::clone(&gave_up);
+        let abandoned = Arc::clone(abandoned);
+        std::thread::Builder::new()
+            .name("telemetry-state-lock".to_owned())
+            .spawn(move || {
+                let locked = file.lock().map(|()| DirLock(file));
+                let gave_up = gave_up.lock().unwrap_or_else(|e| e.into_inner());
+                if *gave_up {
+                    drop(locked); // releases the lock
+                    abandoned.store(false, Ordering::SeqCst);
+                } else {
+                    let _ = tx.send(locked);
+                }
+            })
+    };
     if let Err(e) = spawned {
-        LOCK_WAITERS.fetch_sub(1, Ordering::SeqCst);
         return Err(format!("cannot wait for the lock: {e}"));
     }
-    match rx.recv_timeout(LOCK_TIMEOUT) {
-        Ok(Ok(guard)) => Ok(guard),
-        Ok(Err(e)) => Err(format!("cannot lock: {e}")),
-        Err(_) => Err(format!(
-            "another process held the lock for more than {} ms",
-            LOCK_TIMEOUT.as_millis()
-        )),
-    }
+    let received = match rx.recv_timeout(LOCK_TIMEOUT) {
+        Ok(received) => received,
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            return Err("the lock waiter ended unexpectedly".to_owned());
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            let mut gave_up = gave_up.lock().unwrap_or_else(|e| e.into_inner());
+            match rx.try_recv() {
+                // Handed over just in time.
+                Ok(received) => received,
+                Err(_) => {
+                    *gave_up = true;
+                    abandoned.store(true, Ordering::SeqCst);
+                    return Err(format!(
+                        "another process held the lock for more than {} ms",
+                        LOCK_TIMEOUT.as_millis()
+                    ));
+                }
+            }
+        }
+    };
+    received.map_err(|e| format!("cannot lock: {e}"))
 }
 
 // ---------------------------------------------------------------------------------------------
