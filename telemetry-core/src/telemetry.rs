@@ -402,6 +402,9 @@ impl Telemetry {
             .identity
             .write()
             .unwrap_or_else(|e| e.into_inner()) = identity;
+        if let Some(worker) = WORKER.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            worker.check_lifecycle();
+        }
     }
 
     /// Waits until what is queued had one delivery attempt, at most the shutdown bound.

@@ -32,6 +32,8 @@ pub(crate) struct WorkerSetup {
 }
 
 enum Control {
+    /// Check for due lifecycle pings now (the install state changed).
+    CheckLifecycle,
     Flush(Sender<()>),
     DiscardAndStop,
     Shutdown(Sender<()>),
@@ -58,8 +60,12 @@ impl WorkerHandle {
         let (control, control_rx) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared::default());
         let shutdown_timeout = setup.config.shutdown_timeout;
+        let mut setup = setup;
         let worker = Worker {
             batch: Vec::with_capacity(setup.config.batch_size),
+            lifecycle: setup.lifecycle.take(),
+            lifecycle_due: true,
+            next_lifecycle: Instant::now(),
             setup,
             control: control_rx,
             shared: shared.clone(),
@@ -83,6 +89,11 @@ impl WorkerHandle {
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
         let (ack, done) = crossbeam_channel::bounded(1);
         self.control.send(Control::Flush(ack)).is_ok() && done.recv_timeout(timeout).is_ok()
+    }
+
+    /// Asks the worker to check for due lifecycle pings now (after `forget()`).
+    pub(crate) fn check_lifecycle(&self) {
+        let _ = self.control.send(Control::CheckLifecycle);
     }
 
     /// Consent withdrawn: throws away everything queued and stops, without waiting. An event
@@ -126,21 +137,20 @@ struct Worker {
     batch: Vec<Capture>,
     /// Events failed since the current failure episode began (reported once per episode).
     failing_since: Option<u64>,
+    /// Lifecycle pings, if this worker sends them.
+    lifecycle: Option<Box<dyn Lifecycle>>,
+    /// A lifecycle check was asked for (or the worker just started).
+    lifecycle_due: bool,
+    /// When the periodic lifecycle check comes round.
+    next_lifecycle: Instant,
 }
 
 impl Worker {
     fn run(mut self) {
         let rx = queue().rx.clone();
-        let mut lifecycle = self.setup.lifecycle.take();
-        let mut next_lifecycle = Instant::now();
-        // Pings due at start go first, even when a short-lived process is already shutting down.
-        if let Some(lc) = lifecycle.as_mut() {
-            lc.run(&mut |capture| self.deliver_now(capture));
-            next_lifecycle = Instant::now() + lc.interval();
-        }
         let mut flush_at: Option<Instant> = None;
         loop {
-            // Controls first: after consent is withdrawn not one more batch may go out.
+            // Controls first: after consent is withdrawn not one more event may go out.
             while let Ok(control) = self.control.try_recv() {
                 if self.handle(control, &rx, &mut flush_at) {
                     return;
@@ -149,14 +159,11 @@ impl Worker {
             if self.is_abandoned() {
                 return;
             }
-            if let Some(lc) = lifecycle.as_mut().filter(|_| Instant::now() >= next_lifecycle) {
-                lc.run(&mut |capture| self.deliver_now(capture));
-                next_lifecycle = Instant::now() + lc.interval();
-            }
-            let wake = match (flush_at, lifecycle.is_some()) {
-                (Some(f), true) => f.min(next_lifecycle),
+            self.run_lifecycle_if_due();
+            let wake = match (flush_at, self.lifecycle.is_some()) {
+                (Some(f), true) => f.min(self.next_lifecycle),
                 (Some(f), false) => f,
-                (None, true) => next_lifecycle,
+                (None, true) => self.next_lifecycle,
                 (None, false) => Instant::now() + Duration::from_secs(3600),
             };
             select! {
@@ -188,6 +195,21 @@ impl Worker {
         }
     }
 
+    /// Sends due lifecycle pings: at start (even when a short-lived process is already
+    /// shutting down), when asked, and when the periodic check comes round.
+    fn run_lifecycle_if_due(&mut self) {
+        if !self.lifecycle_due && Instant::now() < self.next_lifecycle {
+            return;
+        }
+        self.lifecycle_due = false;
+        let Some(mut lifecycle) = self.lifecycle.take() else {
+            return;
+        };
+        lifecycle.run(&mut |capture| self.deliver_now(capture));
+        self.next_lifecycle = Instant::now() + lifecycle.interval();
+        self.lifecycle = Some(lifecycle);
+    }
+
     /// Handles one control message; returns whether the worker must exit.
     fn handle(
         &mut self,
@@ -196,7 +218,12 @@ impl Worker {
         flush_at: &mut Option<Instant>,
     ) -> bool {
         match control {
+            Control::CheckLifecycle => {
+                self.lifecycle_due = true;
+                false
+            }
             Control::Flush(ack) => {
+                self.run_lifecycle_if_due();
                 self.drain_and_send(rx);
                 *flush_at = None;
                 let _ = ack.send(());
@@ -207,6 +234,7 @@ impl Worker {
                 true
             }
             Control::Shutdown(ack) => {
+                self.run_lifecycle_if_due();
                 self.drain_and_send(rx);
                 let _ = ack.send(());
                 true
