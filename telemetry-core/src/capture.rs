@@ -198,10 +198,13 @@ mod tests {
         assert!(!Err::<(), ()>(()).is_success());
         assert!(Some(1).is_success());
         assert!(!None::<u8>.is_success());
-        assert!(http::StatusCode::FOUND.is_success());
-        assert!(!http::StatusCode::NOT_FOUND.is_success());
+        // Trait calls: `StatusCode` has an inherent `is_success` that means 2xx only.
+        assert!(Outcome::is_success(&http::StatusCode::FOUND));
+        assert!(!Outcome::is_success(&http::StatusCode::NOT_FOUND));
         let resp = http::Response::builder().status(503).body(()).unwrap();
-        assert!(!resp.is_success());
+        assert!(!Outcome::is_success(&resp));
+        let redirect = http::Response::builder().status(303).body(()).unwrap();
+        assert!(Outcome::is_success(&redirect));
         assert!((http::StatusCode::CREATED, "x").is_success());
     }
 }
