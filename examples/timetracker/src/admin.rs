@@ -15,18 +15,27 @@ use crate::telemetry_setup::{self, Status};
 use crate::transparency;
 use crate::views;
 
-/// Turns telemetry on or off for this install, effective immediately. The event is captured
-/// after the switch, so turning telemetry off is never reported: only `enabled = true` leaves
-/// the machine.
+/// An admin turned telemetry on or off. Captured after the switch took effect, so turning
+/// telemetry off is never reported: only `enabled = true` ever leaves the machine.
+///
+/// Persists the consent through the toolkit and applies it at once; returns the new status.
 #[track_event(
     "admin.telemetry_toggled",
     on = "success",
     distinct_id = admin.id,
     props(enabled = enabled)
 )]
-pub async fn set_telemetry(state: &AppState, admin: &User, enabled: bool) -> Result<Status, AppError> {
+pub async fn set_telemetry(
+    state: &AppState,
+    admin: &User,
+    enabled: bool,
+) -> Result<Status, AppError> {
     telemetry_setup::set_consent(&state.telemetry, enabled);
-    tracing::info!(user_id = admin.id, enabled, "admin changed telemetry consent");
+    tracing::info!(
+        user_id = admin.id,
+        enabled,
+        "admin changed telemetry consent"
+    );
     Ok(telemetry_setup::status(&state.telemetry))
 }
 
@@ -125,10 +134,7 @@ async fn toggle_submit(
     Ok(Redirect::to("/admin/telemetry"))
 }
 
-async fn api_status(
-    State(state): State<AppState>,
-    AdminUser(_admin): AdminUser,
-) -> Json<Status> {
+async fn api_status(State(state): State<AppState>, AdminUser(_admin): AdminUser) -> Json<Status> {
     Json(telemetry_setup::status(&state.telemetry))
 }
 

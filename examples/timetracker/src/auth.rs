@@ -78,7 +78,9 @@ pub fn find_user(conn: &Connection, id: i64) -> Result<Option<User>, AppError> {
 pub fn list_users(conn: &Connection) -> Result<Vec<User>, AppError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
     let mut stmt = conn.prepare(&sql)?;
-    let users = stmt.query_map([], user_from_row)?.collect::<Result<_, _>>()?;
+    let users = stmt
+        .query_map([], user_from_row)?
+        .collect::<Result<_, _>>()?;
     Ok(users)
 }
 
@@ -210,7 +212,9 @@ pub struct SessionStore {
 
 impl SessionStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionData>> {
-        self.map.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.map
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Looks a session up, refreshing its idle timer.
@@ -285,8 +289,7 @@ pub fn random_token() -> String {
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -317,7 +320,9 @@ pub struct Session {
 
 impl Session {
     fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
-        self.slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.slot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The logged-in user's id, if any.
@@ -398,7 +403,11 @@ fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
 }
 
 /// Middleware: attaches the [`Session`] and writes the cookie back when it changed.
-pub async fn session_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn session_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let mut slot = Slot::default();
     if let Some(id) = session_cookie(req.headers())
         && let Some((user_id, csrf)) = state.sessions.get(&id)
@@ -484,7 +493,8 @@ pub async fn csrf_layer(req: Request, next: Next) -> Response {
     if !token.is_some_and(|t| session.csrf_matches(t)) {
         return reject(&path, AppError::Csrf);
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -593,7 +603,7 @@ pub async fn login(
         "auth.login",
         description = "A user logged in.",
         distinct_id = user.id,
-        props(auth_method = AuthMethod::Local)
+        props(auth_method: AuthMethod = AuthMethod::Local)
     );
     Ok(user)
 }
@@ -604,7 +614,7 @@ fn login_refused(reason: LoginFailure) -> AppError {
         "auth.login_failed",
         description = "A login attempt was refused. Only the reason is sent, never the username \
                        that was typed.",
-        props(reason = reason)
+        props(reason: LoginFailure = reason)
     );
     AppError::Unauthorized(match reason {
         LoginFailure::EmptyUsername => "enter your username".to_owned(),
@@ -689,7 +699,12 @@ async fn login_submit(
     match login(&state, &session, &form.username, form.password).await {
         Ok(_) => Ok(Redirect::to(safe_next(form.next.as_deref())).into_response()),
         Err(AppError::Unauthorized(message)) => {
-            let page = login_page(&session, form.next.as_deref(), Some(&message), &form.username);
+            let page = login_page(
+                &session,
+                form.next.as_deref(),
+                Some(&message),
+                &form.username,
+            );
             Ok((StatusCode::UNAUTHORIZED, page).into_response())
         }
         Err(e) => Err(e.into()),

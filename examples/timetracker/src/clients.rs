@@ -51,7 +51,10 @@ impl ClientInput {
     fn validated(self) -> Result<ClientInput, AppError> {
         let name = forms::required_text(&self.name, "the name", 200)?;
         let email = forms::opt_text(self.email);
-        if email.as_deref().is_some_and(|e| !e.contains('@') || e.len() > 254) {
+        if email
+            .as_deref()
+            .is_some_and(|e| !e.contains('@') || e.len() > 254)
+        {
             return Err(AppError::invalid("the e-mail address is not valid"));
         }
         if self.default_rate.is_some_and(|r| !r.is_finite() || r < 0.0) {
@@ -109,7 +112,12 @@ pub async fn create_client(
             conn.execute(
                 "INSERT INTO clients (name, email, default_rate, archived, created_at)
                  VALUES (?1, ?2, ?3, 0, ?4)",
-                params![input.name, input.email, input.default_rate, crate::db::now()],
+                params![
+                    input.name,
+                    input.email,
+                    input.default_rate,
+                    crate::db::now()
+                ],
             )?;
             find_client(conn, conn.last_insert_rowid())?.ok_or(AppError::NotFound("client"))
         })
@@ -118,7 +126,7 @@ pub async fn create_client(
         "client.created",
         description = "A client was created.",
         distinct_id = user.id,
-        props(client_id = client.id)
+        props(client_id: i64 = client.id)
     );
     Ok(client)
 }
@@ -155,7 +163,9 @@ pub async fn archive_client(state: &AppState, user: &User, id: i64) -> Result<Cl
         .call(move |conn| {
             let client = find_client(conn, id)?.ok_or(AppError::NotFound("client"))?;
             if client.archived {
-                return Err(AppError::Conflict("the client is already archived".to_owned()));
+                return Err(AppError::Conflict(
+                    "the client is already archived".to_owned(),
+                ));
             }
             conn.execute("UPDATE clients SET archived = 1 WHERE id = ?1", [id])?;
             Ok(Client {
@@ -304,7 +314,10 @@ async fn api_create(
     CurrentUser(user): CurrentUser,
     Json(input): Json<ClientInput>,
 ) -> Result<(StatusCode, Json<Client>), AppError> {
-    Ok((StatusCode::CREATED, Json(create_client(&state, &user, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(create_client(&state, &user, input).await?),
+    ))
 }
 
 async fn api_update(

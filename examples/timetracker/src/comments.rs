@@ -97,7 +97,10 @@ pub fn list_comments(
     Ok(rows)
 }
 
-fn target_of(project_id: Option<i64>, task_id: Option<i64>) -> Result<(CommentTarget, i64), AppError> {
+fn target_of(
+    project_id: Option<i64>,
+    task_id: Option<i64>,
+) -> Result<(CommentTarget, i64), AppError> {
     match (project_id, task_id) {
         (Some(id), None) => Ok((CommentTarget::Project, id)),
         (None, Some(id)) => Ok((CommentTarget::Task, id)),
@@ -139,7 +142,10 @@ pub async fn create_comment(
         "comment.created",
         description = "A comment was added to a project or a task. Its text is never sent.",
         distinct_id = user.id,
-        props(comment_id = comment.id, target_type = comment.target_type)
+        props(
+            comment_id: i64 = comment.id,
+            target_type: CommentTarget = comment.target_type
+        )
     );
     Ok(comment)
 }
@@ -242,7 +248,12 @@ async fn api_list(
     Query(query): Query<CommentQuery>,
 ) -> Result<Json<Vec<Comment>>, AppError> {
     let (target, id) = target_of(query.project_id, query.task_id)?;
-    Ok(Json(state.db.call(move |conn| list_comments(conn, target, id)).await?))
+    Ok(Json(
+        state
+            .db
+            .call(move |conn| list_comments(conn, target, id))
+            .await?,
+    ))
 }
 
 async fn api_create(
@@ -250,7 +261,10 @@ async fn api_create(
     CurrentUser(user): CurrentUser,
     Json(input): Json<NewComment>,
 ) -> Result<(StatusCode, Json<Comment>), AppError> {
-    Ok((StatusCode::CREATED, Json(create_comment(&state, &user, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(create_comment(&state, &user, input).await?),
+    ))
 }
 
 async fn api_update(

@@ -61,11 +61,14 @@ impl AppError {
     /// A message that is safe to show to the user.
     pub fn message(&self) -> String {
         match self {
-            AppError::Validation(m) | AppError::Conflict(m) | AppError::Unauthorized(m) => m.clone(),
+            AppError::Validation(m) | AppError::Conflict(m) | AppError::Unauthorized(m) => {
+                m.clone()
+            }
             AppError::NotFound(what) => format!("{what} not found"),
             AppError::Forbidden => "you are not allowed to do this".to_owned(),
-            AppError::Csrf => "the form has expired or the CSRF token is missing; reload the page"
-                .to_owned(),
+            AppError::Csrf => {
+                "the form has expired or the CSRF token is missing; reload the page".to_owned()
+            }
             AppError::SetupRequired => "complete the first-run setup at /setup first".to_owned(),
             AppError::Internal(_) => "internal error".to_owned(),
         }

@@ -4,9 +4,7 @@ use crate::error::AppError;
 
 /// Trimmed text, `None` when blank.
 pub fn opt_text(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// A number, `None` when blank.

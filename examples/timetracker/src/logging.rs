@@ -88,7 +88,9 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         );
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID_HEADER.clone(), value);
+        response
+            .headers_mut()
+            .insert(REQUEST_ID_HEADER.clone(), value);
     }
     response
 }
@@ -106,6 +108,9 @@ mod tests {
         assert_eq!(valid_request_id(&HeaderValue::from_static("a b")), None);
         assert_eq!(valid_request_id(&HeaderValue::from_static("")), None);
         let long = "x".repeat(129);
-        assert_eq!(valid_request_id(&HeaderValue::from_str(&long).unwrap()), None);
+        assert_eq!(
+            valid_request_id(&HeaderValue::from_str(&long).unwrap()),
+            None
+        );
     }
 }

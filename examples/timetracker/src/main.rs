@@ -148,7 +148,10 @@ async fn serve(
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
     let url = format!("http://{addr}/");
     tracing::info!(url = %url, data_dir = %data_dir.display(), "timetracker started");
-    eprintln!("TimeTracker is running at {url} (data in {}; Ctrl-C to stop)", data_dir.display());
+    eprintln!(
+        "TimeTracker is running at {url} (data in {}; Ctrl-C to stop)",
+        data_dir.display()
+    );
     axum::serve(listener, timetracker::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

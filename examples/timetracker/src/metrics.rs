@@ -27,7 +27,8 @@ use crate::state::AppState;
 use crate::telemetry_setup::{self, Telemetry};
 
 /// The OpenMetrics content type, served when the scraper asks for it (Prometheus does).
-pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
 /// The content type for everyone else (a browser shows it as text).
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 
@@ -187,7 +188,11 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     } else {
         TEXT_CONTENT_TYPE
     };
-    ([(header::CONTENT_TYPE, content_type)], state.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, content_type)],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn health(State(state): State<AppState>) -> Response {

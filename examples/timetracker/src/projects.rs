@@ -130,9 +130,9 @@ pub async fn create_project(
         description = "A project was created. Its name and description are never sent.",
         distinct_id = user.id,
         props(
-            project_id = project.id,
+            project_id: i64 = project.id,
             has_client = project.client_id.is_some(),
-            billable = project.billable
+            billable: bool = project.billable
         )
     );
     Ok(project)
@@ -318,7 +318,10 @@ async fn api_create(
     CurrentUser(user): CurrentUser,
     Json(input): Json<ProjectInput>,
 ) -> Result<(StatusCode, Json<Project>), AppError> {
-    Ok((StatusCode::CREATED, Json(create_project(&state, &user, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(create_project(&state, &user, input).await?),
+    ))
 }
 
 /// Routes: `/projects…` (HTML) and `/api/projects…` (JSON).

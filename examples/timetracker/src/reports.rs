@@ -49,7 +49,9 @@ impl DateRange {
                 None => Ok(None),
                 Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
                     .map(Some)
-                    .map_err(|_| AppError::invalid(format!("{field} must be a date like 2025-01-31"))),
+                    .map_err(|_| {
+                        AppError::invalid(format!("{field} must be a date like 2025-01-31"))
+                    }),
             }
         };
         let end = parse(&query.end, "end")?.unwrap_or_else(|| chrono::Utc::now().date_naive());
@@ -164,7 +166,7 @@ fn summarize(conn: &Connection, user_id: i64, range: DateRange) -> Result<Summar
     "report.viewed",
     on = "success",
     distinct_id = user.id,
-    props(report_type = ReportType::Summary)
+    props(report_type: ReportType = ReportType::Summary)
 )]
 pub async fn summary_report(
     state: &AppState,
@@ -207,7 +209,11 @@ fn csv_field(out: &mut String, value: &str, free_text: bool) {
     }
 }
 
-fn export_rows(conn: &Connection, user_id: i64, range: DateRange) -> Result<(usize, String), AppError> {
+fn export_rows(
+    conn: &Connection,
+    user_id: i64,
+    range: DateRange,
+) -> Result<(usize, String), AppError> {
     let (from, to) = range.bounds();
     let mut stmt = conn.prepare(
         "SELECT e.id, e.start_time, e.end_time, e.duration_seconds, p.name, t.name, c.name,
@@ -268,9 +274,9 @@ pub async fn export_csv(
                        range covered.",
         distinct_id = user.id,
         props(
-            export_type = ExportType::TimeEntries,
-            num_rows = rows,
-            date_range_days = range.days()
+            export_type: ExportType = ExportType::TimeEntries,
+            num_rows: usize = rows,
+            date_range_days: i64 = range.days()
         )
     );
     Ok(CsvExport { range, rows, body })

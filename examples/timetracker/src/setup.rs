@@ -74,9 +74,11 @@ impl SetupForm {
     }
 }
 
-/// The first-run setup was completed. `telemetry_enabled` is the choice made on the setup page;
-/// the event is captured after that choice took effect, so it only leaves the machine when the
-/// admin opted in.
+/// The first-run setup was completed. Captured after the telemetry choice took effect, so it
+/// only leaves the machine when the admin opted in.
+///
+/// Creates the admin account and marks setup complete in one transaction, then stores the
+/// telemetry consent through the toolkit.
 #[track_event("setup.completed", on = "success", props(telemetry_enabled = telemetry_enabled))]
 pub async fn complete_setup(
     state: &AppState,

@@ -77,8 +77,7 @@ pub struct StatusChange {
     pub status: TaskStatus,
 }
 
-const COLUMNS: &str =
-    "id, project_id, name, description, status, priority, created_at, updated_at";
+const COLUMNS: &str = "id, project_id, name, description, status, priority, created_at, updated_at";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
     Ok(Task {
@@ -105,7 +104,9 @@ pub fn list_tasks(conn: &Connection, project_id: Option<i64>) -> Result<Vec<Task
         "SELECT {COLUMNS} FROM tasks WHERE ?1 IS NULL OR project_id = ?1 ORDER BY project_id, id"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([project_id], from_row)?.collect::<Result<_, _>>()?;
+    let rows = stmt
+        .query_map([project_id], from_row)?
+        .collect::<Result<_, _>>()?;
     Ok(rows)
 }
 
@@ -116,30 +117,31 @@ pub async fn create_task(state: &AppState, user: &User, input: NewTask) -> Resul
     let priority = input.priority.unwrap_or(TaskPriority::Medium);
     let status = input.status.unwrap_or(TaskStatus::Todo);
     let creator = user.id;
-    let task = state
-        .db
-        .call(move |conn| {
-            if projects::find_project(conn, input.project_id)?.is_none() {
-                return Err(AppError::invalid("the project does not exist"));
-            }
-            let now = crate::db::now();
-            conn.execute(
+    let task =
+        state
+            .db
+            .call(move |conn| {
+                if projects::find_project(conn, input.project_id)?.is_none() {
+                    return Err(AppError::invalid("the project does not exist"));
+                }
+                let now = crate::db::now();
+                conn.execute(
                 "INSERT INTO tasks (project_id, name, description, status, priority, created_by,
                                     created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
                 params![input.project_id, name, description, status, priority, creator, now],
             )?;
-            find_task(conn, conn.last_insert_rowid())?.ok_or(AppError::NotFound("task"))
-        })
-        .await?;
+                find_task(conn, conn.last_insert_rowid())?.ok_or(AppError::NotFound("task"))
+            })
+            .await?;
     track!(
         "task.created",
         description = "A task was created. Its name and description are never sent.",
         distinct_id = user.id,
         props(
-            task_id = task.id,
-            project_id = task.project_id,
-            priority = task.priority
+            task_id: i64 = task.id,
+            project_id: i64 = task.project_id,
+            priority: TaskPriority = task.priority
         )
     );
     Ok(task)
@@ -186,7 +188,7 @@ pub async fn update_task(
         "task.updated",
         description = "A task's name, description or priority was edited.",
         distinct_id = user.id,
-        props(task_id = task.id, project_id = task.project_id)
+        props(task_id: i64 = task.id, project_id: i64 = task.project_id)
     );
     Ok(task)
 }
@@ -219,9 +221,9 @@ pub async fn change_status(
             description = "A task moved from one status to another.",
             distinct_id = user.id,
             props(
-                task_id = task.id,
-                old_status = old_status,
-                new_status = new_status
+                task_id: i64 = task.id,
+                old_status: TaskStatus = old_status,
+                new_status: TaskStatus = new_status
             )
         );
     }
@@ -242,7 +244,7 @@ pub async fn delete_task(state: &AppState, user: &User, id: i64) -> Result<(), A
         "task.deleted",
         description = "A task was deleted.",
         distinct_id = user.id,
-        props(task_id = id, project_id = project_id)
+        props(task_id: i64 = id, project_id: i64 = project_id)
     );
     Ok(())
 }
@@ -298,7 +300,12 @@ async fn api_list(
     Query(query): Query<TaskQuery>,
 ) -> Result<Json<Vec<Task>>, AppError> {
     let project_id = query.project_id;
-    Ok(Json(state.db.call(move |conn| list_tasks(conn, project_id)).await?))
+    Ok(Json(
+        state
+            .db
+            .call(move |conn| list_tasks(conn, project_id))
+            .await?,
+    ))
 }
 
 async fn api_get(
@@ -315,7 +322,10 @@ async fn api_create(
     CurrentUser(user): CurrentUser,
     Json(input): Json<NewTask>,
 ) -> Result<(StatusCode, Json<Task>), AppError> {
-    Ok((StatusCode::CREATED, Json(create_task(&state, &user, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(create_task(&state, &user, input).await?),
+    ))
 }
 
 async fn api_update(

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-pub use telemetry_core::Telemetry;
 pub use telemetry_core::Status;
+pub use telemetry_core::Telemetry;
 
 /// Installs telemetry for the app. The install state (consent, salt, last pings) lives in
 /// `<data dir>/telemetry` unless `TELEMETRY_STATE_DIR` says otherwise, so a fresh

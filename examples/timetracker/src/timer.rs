@@ -104,9 +104,9 @@ pub fn recent_entries(
     on = "success",
     distinct_id = user.id,
     props(
-        project_id = input.project_id,
-        task_id = input.task_id,
-        has_description = input.has_notes()
+        project_id: i64 = input.project_id,
+        task_id: Option<i64> = input.task_id,
+        has_description: bool = input.has_notes()
     )
 )]
 pub async fn start_timer(
@@ -117,7 +117,9 @@ pub async fn start_timer(
     let user_id = user.id;
     let notes = forms::opt_text(input.notes);
     if notes.as_deref().is_some_and(|n| n.chars().count() > 2_000) {
-        return Err(AppError::invalid("the notes must be at most 2000 characters"));
+        return Err(AppError::invalid(
+            "the notes must be at most 2000 characters",
+        ));
     }
     state
         .db
@@ -150,8 +152,8 @@ pub async fn stop_timer(state: &AppState, user: &User) -> Result<TimeEntry, AppE
     let entry = state
         .db
         .call(move |conn| {
-            let entry =
-                running_entry(conn, user_id)?.ok_or(AppError::Conflict("no timer is running".to_owned()))?;
+            let entry = running_entry(conn, user_id)?
+                .ok_or(AppError::Conflict("no timer is running".to_owned()))?;
             let now = chrono::Utc::now();
             let started = db::parse_time(&entry.start_time)?;
             let seconds = (now - started).num_seconds().max(0);
@@ -172,10 +174,10 @@ pub async fn stop_timer(state: &AppState, user: &User) -> Result<TimeEntry, AppE
         description = "A running timer was stopped, with how long it ran.",
         distinct_id = user.id,
         props(
-            time_entry_id = entry.id,
-            project_id = entry.project_id,
-            task_id = entry.task_id,
-            duration_seconds = entry.duration_seconds.unwrap_or_default()
+            time_entry_id: i64 = entry.id,
+            project_id: i64 = entry.project_id,
+            task_id: Option<i64> = entry.task_id,
+            duration_seconds: i64 = entry.duration_seconds.unwrap_or_default()
         )
     );
     Ok(entry)
@@ -302,7 +304,12 @@ async fn api_current(
     CurrentUser(user): CurrentUser,
 ) -> Result<Json<Option<TimeEntry>>, AppError> {
     let user_id = user.id;
-    Ok(Json(state.db.call(move |conn| running_entry(conn, user_id)).await?))
+    Ok(Json(
+        state
+            .db
+            .call(move |conn| running_entry(conn, user_id))
+            .await?,
+    ))
 }
 
 async fn api_start(
@@ -310,7 +317,10 @@ async fn api_start(
     CurrentUser(user): CurrentUser,
     Json(input): Json<StartTimer>,
 ) -> Result<(StatusCode, Json<TimeEntry>), AppError> {
-    Ok((StatusCode::CREATED, Json(start_timer(&state, &user, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(start_timer(&state, &user, input).await?),
+    ))
 }
 
 async fn api_stop(
@@ -325,7 +335,12 @@ async fn api_entries(
     CurrentUser(user): CurrentUser,
 ) -> Result<Json<Vec<TimeEntry>>, AppError> {
     let user_id = user.id;
-    Ok(Json(state.db.call(move |conn| recent_entries(conn, user_id, 500)).await?))
+    Ok(Json(
+        state
+            .db
+            .call(move |conn| recent_entries(conn, user_id, 500))
+            .await?,
+    ))
 }
 
 /// Routes: `/` (start page), timer forms, `/api/timer…` and `/api/time-entries`.

@@ -5,10 +5,10 @@
 //! `TRACKED_EVENTS.md` / `TRACKED_EVENTS.json`. Reachable before setup and without login, so
 //! anyone can read what would be collected before opting in.
 
+use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use maud::{Markup, html};
 use telemetry_core::Catalog;
 

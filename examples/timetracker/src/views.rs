@@ -1,9 +1,9 @@
 //! The shared page layout, small HTML helpers and the stylesheet.
 
+use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::auth::{CSRF_FIELD, User};

@@ -1,0 +1,9 @@
+//! HTTP-level tests of the whole app, driven in-process through the router.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod access;
+mod documents;
+mod events;
+mod observability;
