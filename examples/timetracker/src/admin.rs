@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use maud::html;
 use serde::Deserialize;
-use telemetry_core::track_event;
+use telemetry_core::{track, track_event};
 
 use crate::auth::{AdminUser, Session, User};
 use crate::error::{AppError, HtmlError};
@@ -15,16 +15,12 @@ use crate::telemetry_setup::{self, Status};
 use crate::transparency;
 use crate::views;
 
-/// An admin turned telemetry on or off. Captured after the switch took effect, so turning
-/// telemetry off is never reported: only `enabled = true` ever leaves the machine.
+/// Persists the admin's telemetry choice through the toolkit and applies it at once; returns
+/// the new status.
 ///
-/// Persists the consent through the toolkit and applies it at once; returns the new status.
-#[track_event(
-    "admin.telemetry_toggled",
-    on = "success",
-    distinct_id = admin.id,
-    props(enabled = enabled)
-)]
+/// `admin.telemetry_toggled` is captured with `track!` *after* the switch: an attribute would
+/// check the switch on entry and miss the "turned on" case, and after turning telemetry off the
+/// capture is a no-op, so a disable is never reported.
 pub async fn set_telemetry(
     state: &AppState,
     admin: &User,
@@ -35,6 +31,14 @@ pub async fn set_telemetry(
         user_id = admin.id,
         enabled,
         "admin changed telemetry consent"
+    );
+    track!(
+        "admin.telemetry_toggled",
+        description = "An admin turned telemetry on or off. Captured after the switch took \
+                       effect, so turning telemetry off is never reported: only `enabled = true` \
+                       ever leaves the machine.",
+        distinct_id = admin.id,
+        props(enabled: bool = enabled)
     );
     Ok(telemetry_setup::status(&state.telemetry))
 }

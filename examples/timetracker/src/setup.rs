@@ -13,7 +13,7 @@ use axum::{Form, Router};
 use maud::html;
 use rusqlite::Connection;
 use serde::Deserialize;
-use telemetry_core::track_event;
+use telemetry_core::track;
 
 use crate::auth::{self, Session, User};
 use crate::db;
@@ -74,12 +74,12 @@ impl SetupForm {
     }
 }
 
-/// The first-run setup was completed. Captured after the telemetry choice took effect, so it
-/// only leaves the machine when the admin opted in.
-///
 /// Creates the admin account and marks setup complete in one transaction, then stores the
 /// telemetry consent through the toolkit.
-#[track_event("setup.completed", on = "success", props(telemetry_enabled = telemetry_enabled))]
+///
+/// `setup.completed` is captured with `track!` after the consent took effect, so it is sent
+/// exactly when the admin opted in (an attribute would check the switch on entry, while
+/// telemetry was still off).
 pub async fn complete_setup(
     state: &AppState,
     username: String,
@@ -107,6 +107,12 @@ pub async fn complete_setup(
     state.mark_setup_complete();
     telemetry_setup::set_consent(&state.telemetry, telemetry_enabled);
     tracing::info!(user_id = user.id, telemetry_enabled, "setup completed");
+    track!(
+        "setup.completed",
+        description = "The first-run setup was completed. Captured after the telemetry choice \
+                       took effect, so it only leaves the machine when the admin opted in.",
+        props(telemetry_enabled: bool = telemetry_enabled)
+    );
     Ok(user)
 }
 
