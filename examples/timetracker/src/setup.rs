@@ -143,7 +143,7 @@ fn setup_page(session: &Session, error: Option<&str>, username: &str) -> views::
                         li { "The names of the actions listed in the transparency document, and when they happened." }
                         li { "Record numbers (such as a project's id), counts, durations, yes/no flags and fixed categories such as a task's status." }
                         li { "An anonymous install fingerprint (a salted hash) and, for actions of a logged-in user, a salted hash of the user's number." }
-                        li { "The app version, operating system family and architecture." }
+                        li { "The app version, and in the lifecycle events the operating system family, CPU architecture, Rust version and how the app is deployed." }
                     }
                     h3 { "Never collected" }
                     ul {
