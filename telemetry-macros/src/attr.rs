@@ -127,7 +127,7 @@ fn parse_args(input: ParseStream<'_>, kind: MacroKind, errors: &mut Errors) -> E
     if starts_with_key(input) {
         errors.error_with_hint(
             input.span(),
-            "the event name comes first, as a string literal",
+            "missing event name: it comes first, as a string literal",
             kind.example(),
         );
     } else {
@@ -456,7 +456,7 @@ mod tests {
         assert_eq!(messages.len(), 1);
         assert!(messages[0].contains("must be a string literal"));
         let messages = messages_of(quote!(on = "call"));
-        assert!(messages[0].contains("event name comes first"));
+        assert!(messages[0].contains("missing event name"));
     }
 
     fn messages_of(tokens: TokenStream) -> Vec<String> {

@@ -10,7 +10,7 @@ use quote::ToTokens;
 
 /// An error whose message carries a `help:` line, rendered the way rustc renders its own.
 pub(crate) fn error_with_hint(span: Span, message: impl Display, hint: impl Display) -> syn::Error {
-    syn::Error::new(span, format!("{message}\n\n= help: {hint}"))
+    syn::Error::new(span, format!("{message}\n= help: {hint}"))
 }
 
 /// The errors found so far.
@@ -40,9 +40,23 @@ impl Errors {
         self.combined.is_none()
     }
 
-    /// `Ok` when nothing was reported.
+    /// `Ok` when nothing was reported; otherwise every error, in source order.
     pub(crate) fn finish(self) -> Result<(), syn::Error> {
-        self.combined.map_or(Ok(()), Err)
+        let Some(combined) = self.combined else {
+            return Ok(());
+        };
+        // Arguments are parsed first and checked after, so errors are found out of order.
+        let mut all: Vec<syn::Error> = combined.into_iter().collect();
+        if proc_macro::is_available() {
+            all.sort_by_key(|error| {
+                let span = error.span().unwrap();
+                (span.line(), span.column())
+            });
+        }
+        let mut all = all.into_iter();
+        let mut sorted = all.next().expect("at least one error");
+        all.for_each(|error| sorted.combine(error));
+        Err(sorted)
     }
 }
 

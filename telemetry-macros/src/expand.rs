@@ -31,11 +31,17 @@ pub(crate) fn event_static(
     let name = &event.name;
     let description = &event.description;
     let trigger = Ident::new(event.trigger.variant(), Span::call_site());
-    let props = event
+    let (props, typed): (Vec<_>, Vec<_>) = event
         .props
         .iter()
-        .map(|prop| prop_def::prop_def(prop, params));
+        .map(|prop| prop_def::prop_def(prop, params))
+        .unzip();
     let has_distinct_id = event.distinct_id.is_some();
+    // Scoped to the initializer: the function body never sees these items.
+    let probe = typed
+        .contains(&true)
+        .then(prop_def::probe_items)
+        .unwrap_or_default();
     let site = quote_spanned! {site=>
         ::telemetry_core::__private::Site {
             module_path: ::core::module_path!(),
@@ -45,7 +51,8 @@ pub(crate) fn event_static(
         }
     };
     quote! {
-        static #event_static: ::telemetry_core::__private::EventDef =
+        static #event_static: ::telemetry_core::__private::EventDef = {
+            #probe
             ::telemetry_core::__private::EventDef {
                 name: #name,
                 description: #description,
@@ -53,7 +60,8 @@ pub(crate) fn event_static(
                 props: &[#(#props),*],
                 has_distinct_id: #has_distinct_id,
                 site: #site,
-            };
+            }
+        };
         ::telemetry_core::__private::submit!(
             ::telemetry_core::__private::Registration(&#event_static)
         );
@@ -115,20 +123,17 @@ pub(crate) fn track_event(function: ItemFn, event: &Event) -> TokenStream {
             #block
         }
     } else {
-        // Hygienic locals: the body cannot see them, and they cannot shadow the body's names.
+        // The pending capture is hygienic: the body can neither see nor shadow it.
         let pending = Ident::new("__telemetry_pending", Span::mixed_site());
-        let ret = Ident::new("__telemetry_ret", Span::mixed_site());
-        // The same local, located at `on = "..."`: an `Outcome` error points there.
-        let ret_at_on = Ident::new(
-            "__telemetry_ret",
-            Span::mixed_site().located_at(event.trigger_span),
-        );
+        // The result is bound after the body, so the body cannot see it either. It is located
+        // at `on = "..."` (not hygienic) so that an `Outcome` error points there.
+        let ret = Ident::new("__telemetry_ret", event.trigger_span);
         let emit = match event.trigger {
             Trigger::Success => {
-                quote_spanned!(event.trigger_span=> #pending.emit_if_success(&#ret_at_on))
+                quote_spanned!(event.trigger_span=> #pending.emit_if_success(&#ret))
             }
             Trigger::Failure => {
-                quote_spanned!(event.trigger_span=> #pending.emit_if_failure(&#ret_at_on))
+                quote_spanned!(event.trigger_span=> #pending.emit_if_failure(&#ret))
             }
             _ => quote!(#pending.emit()),
         };

@@ -83,7 +83,7 @@ fn track_event_impl(
         return errors_then_original(error, item);
     };
     let params = Params::of(&function.sig);
-    prop_def::check_explicit_types(&parsed_args.props, &params, &mut errors);
+    prop_def::check_against_signature(&parsed_args.props, &params, &mut errors);
     let description = DescriptionSource::DocComment {
         attrs: &function.attrs,
         fn_name: &function.sig.ident,

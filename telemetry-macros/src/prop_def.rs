@@ -126,52 +126,123 @@ enum Inferred {
 }
 
 /// A `PropDef` expression for the static.
-pub(crate) fn prop_def(prop: &Prop, params: &Params<'_>) -> TokenStream {
+///
+/// A named type's kind comes from `__TelemetryProbe::<T>` (see [`probe_items`]), which falls
+/// back to `Unspecified` instead of failing when `T` is not a property value: the conversion
+/// of the value already reports that, on the user's expression, and once is enough.
+/// Also says whether it names a type, i.e. needs [`probe_items`].
+pub(crate) fn prop_def(prop: &Prop, params: &Params<'_>) -> (TokenStream, bool) {
     let name = &prop.name;
     let inferred = match &prop.ty {
         Some(ty) => Inferred::Typed(ty.clone()),
         None => infer(&prop.value, params),
     };
-    match inferred {
+    let names_a_type = matches!(inferred, Inferred::Typed(_));
+    let (written, kind, variants) = match inferred {
         Inferred::Typed(ty) => {
             let written = type_string(&ty);
-            quote_spanned! {ty.span()=>
-                ::telemetry_core::__private::prop_def_of::<#ty>(#name, #written)
-            }
+            (
+                written,
+                quote_spanned!(ty.span()=> __TelemetryProbe::<#ty>::KIND),
+                quote_spanned!(ty.span()=> __TelemetryProbe::<#ty>::VARIANTS),
+            )
         }
-        Inferred::Hashed => quote! {
-            ::telemetry_core::__private::PropDef::new(
-                #name, "Hashed", ::telemetry_core::__private::ValueKind::Hashed, &[],
-            )
-        },
-        Inferred::Unspecified => quote! {
-            ::telemetry_core::__private::PropDef::new(
-                #name, "", ::telemetry_core::__private::ValueKind::Unspecified, &[],
-            )
-        },
+        Inferred::Hashed => (
+            "Hashed".to_owned(),
+            quote!(::telemetry_core::__private::ValueKind::Hashed),
+            quote!(&[]),
+        ),
+        Inferred::Unspecified => (
+            String::new(),
+            quote!(::telemetry_core::__private::ValueKind::Unspecified),
+            quote!(&[]),
+        ),
+    };
+    let def = quote! {
+        ::telemetry_core::__private::PropDef::new(#name, #written, #kind, #variants)
+    };
+    (def, names_a_type)
+}
+
+/// Items that read `KIND`/`VARIANTS` of a type in a const context without requiring it to be a
+/// property value (the `impls` crate's trick): the inherent constants apply when the bound
+/// holds; otherwise the trait's defaults do.
+pub(crate) fn probe_items() -> TokenStream {
+    quote! {
+        #[allow(dead_code)]
+        struct __TelemetryProbe<T: ?::core::marker::Sized>(::core::marker::PhantomData<T>);
+        impl<T: ?::core::marker::Sized + ::telemetry_core::__private::PropertyValue>
+            __TelemetryProbe<T>
+        {
+            const KIND: ::telemetry_core::__private::ValueKind =
+                <T as ::telemetry_core::__private::PropertyValue>::KIND;
+            const VARIANTS: &'static [&'static str] =
+                <T as ::telemetry_core::__private::PropertyValue>::VARIANTS;
+        }
+        trait __TelemetryNotAPropertyValue {
+            const KIND: ::telemetry_core::__private::ValueKind =
+                ::telemetry_core::__private::ValueKind::Unspecified;
+            const VARIANTS: &'static [&'static str] = &[];
+        }
+        impl<T: ?::core::marker::Sized> __TelemetryNotAPropertyValue for __TelemetryProbe<T> {}
     }
 }
 
-/// Explicit property types are named in the static, so they must be nameable there.
-pub(crate) fn check_explicit_types(props: &[Prop], params: &Params<'_>, errors: &mut Errors) {
+/// Checks what only the signature can tell: explicit types must be nameable in the static, and
+/// a `&str` parameter is runtime text (rustc would only say "borrowed data escapes").
+pub(crate) fn check_against_signature(props: &[Prop], params: &Params<'_>, errors: &mut Errors) {
     for prop in props {
-        if let Some(ty) = &prop.ty {
-            if !nameable(ty, &params.generics, true) {
-                errors.error_with_hint(
-                    ty.span(),
-                    format!(
-                        "the type of `{}` cannot be recorded in the catalog: it uses a generic \
-                         parameter, `Self`, `impl Trait` or a non-'static lifetime",
-                        prop.name
-                    ),
-                    format!(
-                        "write a concrete type, or drop the type (`{} = ...`): the value is \
-                         still checked",
-                        prop.name
-                    ),
-                );
+        match &prop.ty {
+            Some(ty) if !nameable(ty, &params.generics, true) => errors.error_with_hint(
+                ty.span(),
+                format!(
+                    "the type of `{}` cannot be recorded in the catalog: it uses a generic \
+                     parameter, `Self`, `impl Trait` or a non-'static lifetime",
+                    prop.name
+                ),
+                format!(
+                    "write a concrete type, or drop the type (`{} = ...`): the value is still \
+                     checked",
+                    prop.name
+                ),
+            ),
+            Some(_) => {}
+            None => {
+                if let Some(param) = runtime_str_param(&prop.value, params) {
+                    errors.error_with_hint(
+                        prop.value.span(),
+                        format!(
+                            "`{param}` is runtime text (`&str`) and cannot be sent as a telemetry \
+                             property"
+                        ),
+                        format!(
+                            "wrap an identifier as `Hashed({param})`, or map the text to an enum \
+                             that derives `PropertyValue`"
+                        ),
+                    );
+                }
             }
         }
+    }
+}
+
+/// The parameter name, when `expr` is a parameter of type `&str` (not `&'static str`).
+fn runtime_str_param(expr: &Expr, params: &Params<'_>) -> Option<String> {
+    let Expr::Path(path) = expr else {
+        return None;
+    };
+    let name = path.path.get_ident()?.to_string();
+    match params.type_of(&name)? {
+        Type::Reference(reference)
+            if is_str(&reference.elem)
+                && reference
+                    .lifetime
+                    .as_ref()
+                    .is_none_or(|lifetime| lifetime.ident != "static") =>
+        {
+            Some(name)
+        }
+        _ => None,
     }
 }
 

@@ -16,7 +16,7 @@ pub(crate) fn track(input: TokenStream) -> TokenStream {
     let args = parse_event_args(input, MacroKind::Inline, &mut errors);
     // The enclosing function is unknown here, so no parameter types either.
     let params = Params::none();
-    prop_def::check_explicit_types(&args.props, &params, &mut errors);
+    prop_def::check_against_signature(&args.props, &params, &mut errors);
     let event = validate::event(
         args,
         MacroKind::Inline,
