@@ -413,8 +413,22 @@ impl Catalog {
     /// name. A finding of severity [`Severity::Error`] fails [`Catalog::check_document`].
     ///
     /// ```
-    /// let findings = telemetry_core::catalog().lint();
-    /// assert!(findings.iter().all(|f| f.severity() != telemetry_core::catalog::Severity::Error));
+    /// use telemetry_core::catalog::{Lint, Severity};
+    /// use telemetry_core::{Catalog, EventDef, Site, Trigger};
+    ///
+    /// static SAVED: EventDef = EventDef {
+    ///     name: "report.saved",
+    ///     description: "TODO",
+    ///     trigger: Trigger::Success,
+    ///     props: &[],
+    ///     has_distinct_id: false,
+    ///     site: Site { module_path: "app::reports", function: "save", file: "src/reports.rs", line: 12 },
+    /// };
+    ///
+    /// let findings = Catalog::from_defs([&SAVED]).lint();
+    /// assert_eq!(findings[0].lint, Lint::PlaceholderDescription);
+    /// assert_eq!(findings[0].severity(), Severity::Error);
+    /// assert!(findings[0].to_string().starts_with("error[placeholder-description]: `report.saved`"));
     /// ```
     pub fn lint(&self) -> Vec<Finding> {
         lint::lint(self)
