@@ -1,0 +1,369 @@
+//! Faults: for each way delivery (or the install state) can break, a child process running
+//! the toolkit (`telemetry-driver`) must keep its handlers fast, never panic, count the
+//! failure, report it once (not once per event), stop within the shutdown bound, and deliver
+//! new events once the server is back.
+//!
+//! Child processes keep each scenario's global pipeline and stderr to itself.
+
+#[path = "../src/counting_server.rs"]
+mod counting_server;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use counting_server::CountingServer;
+use serde_json::Value;
+use telemetry_tests::capture_server::{CaptureServer, Mode};
+use telemetry_tests::child::{TOOLKIT_VARS, temp_dir};
+
+const EXE: &str = env!("CARGO_BIN_EXE_telemetry-driver");
+const KEY: &str = "phc_fault_test";
+/// A handler must return well within this, whatever the server does.
+const CALL_BOUND: Duration = Duration::from_millis(50);
+/// The default shutdown bound (2 s) plus slack for a loaded 2-core machine.
+const SHUTDOWN_BOUND: Duration = Duration::from_millis(2_500);
+/// How long a child may take to exit once shutdown returned.
+const EXIT_BOUND: Duration = Duration::from_secs(1);
+const FAILED_LINE: &str = "delivery failed";
+
+/// A running `telemetry-driver` child.
+struct Driver {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Driver {
+    fn start(dir: &Path, env: &[(&str, &str)]) -> Driver {
+        let mut cmd = Command::new(EXE);
+        cmd.current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for var in TOOLKIT_VARS {
+            cmd.env_remove(var);
+        }
+        cmd.env("TELEMETRY_STATE_DIR", dir.join("state"))
+            .env("ENABLE_TELEMETRY", "1")
+            .env("POSTHOG_API_KEY", KEY)
+            // Short enough that a hung request gives up within a test's patience.
+            .env("DRIVER_REQUEST_TIMEOUT_MS", "1000")
+            .env("DRIVER_FLUSH_INTERVAL_MS", "100")
+            .env("DRIVER_BATCH", "50");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn telemetry-driver");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        Driver {
+            child,
+            stdin,
+            lines,
+            stderr,
+        }
+    }
+
+    /// Sends one command and waits (bounded) for its JSON answer.
+    fn cmd(&mut self, command: &str, limit: Duration) -> Value {
+        writeln!(self.stdin, "{command}").expect("write to driver");
+        self.stdin.flush().unwrap();
+        let line = self.lines.recv_timeout(limit).unwrap_or_else(|_| {
+            let _ = self.child.kill();
+            panic!("driver did not answer {command:?} within {limit:?}")
+        });
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad answer {line:?}: {e}"))
+    }
+
+    /// Captures `n` events and checks that no call took long.
+    fn capture(&mut self, n: u64, which: &str) {
+        let reply = self.cmd(&format!("capture {n} {which}"), Duration::from_secs(30));
+        let max = Duration::from_micros(reply["max_call_us"].as_u64().unwrap());
+        assert!(max < CALL_BOUND, "a handler took {max:?}: {reply}");
+    }
+
+    fn stats(&mut self) -> Value {
+        self.cmd("stats", Duration::from_secs(10))
+    }
+
+    /// Polls the counters until `pred` holds, or panics after `limit`.
+    fn wait_stats(&mut self, what: &str, limit: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let stats = self.stats();
+            if pred(&stats) {
+                return stats;
+            }
+            assert!(Instant::now() < deadline, "waited {limit:?} for {what}: {stats}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Shuts down, checks the bound, the exit and the accounting; returns stats and stderr.
+    fn shutdown(mut self) -> (Value, String) {
+        let reply = self.cmd("shutdown", Duration::from_secs(10));
+        let ms = reply["ms"].as_f64().unwrap();
+        assert!(
+            Duration::from_secs_f64(ms / 1e3) < SHUTDOWN_BOUND,
+            "shutdown took {ms} ms"
+        );
+        let exited = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if exited.elapsed() > EXIT_BOUND {
+                let _ = self.child.kill();
+                panic!("the process did not exit within {EXIT_BOUND:?} of shutdown");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let stderr = self.stderr.join().unwrap();
+        assert!(status.success(), "exit {status:?}\n{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let stats = reply["stats"].clone();
+        let n = |k: &str| stats[k].as_u64().unwrap();
+        assert_eq!(n("queued"), 0, "{stats}");
+        assert_eq!(
+            n("captured"),
+            n("sent") + n("failed") + n("dropped"),
+            "every event is accounted for: {stats}"
+        );
+        (stats, stderr)
+    }
+}
+
+fn count_lines(text: &str, needle: &str) -> usize {
+    text.lines().filter(|l| l.contains(needle)).count()
+}
+
+/// The failure is counted (as failed, or dropped when a shutdown gave up on it).
+fn failure_counted(stats: &Value) -> bool {
+    stats["failed"].as_u64().unwrap() > 0
+}
+
+/// A server fault, then recovery: the common script. The client sends to `url`, which fails
+/// until `recover` runs; `server_events` counts the `driver.after` events that arrived.
+fn fault_then_recover(
+    tag: &str,
+    url: &str,
+    recover: impl FnOnce(),
+    server_events: impl Fn() -> u64,
+) -> (Value, String) {
+    let dir = temp_dir(tag);
+    let mut driver = Driver::start(&dir, &[("POSTHOG_HOST", url)]);
+    // Captures while failing: fast, and the failure is counted.
+    driver.capture(500, "before");
+    driver.wait_stats("the failure to be counted", Duration::from_secs(20), failure_counted);
+    driver.capture(500, "before");
+    let failing = driver.stats();
+    assert!(failure_counted(&failing), "{failing}");
+
+    recover();
+    driver.capture(100, "after");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server_events() < 100 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(server_events(), 100, "the new events arrived once the server was back");
+    let (stats, stderr) = driver.shutdown();
+    assert_eq!(
+        count_lines(&stderr, FAILED_LINE),
+        1,
+        "the failure is reported once, not per event or per batch:\n{stderr}"
+    );
+    assert_eq!(count_lines(&stderr, "recovered"), 1, "{stderr}");
+    (stats, stderr)
+}
+
+/// While the fault lasts, shutdown still returns within the bound and the process exits.
+fn shutdown_while_failing(tag: &str, url: &str) {
+    let dir = temp_dir(tag);
+    let mut driver = Driver::start(&dir, &[("POSTHOG_HOST", url)]);
+    driver.capture(2_000, "before");
+    let (stats, stderr) = driver.shutdown();
+    assert!(count_lines(&stderr, FAILED_LINE) <= 1, "{stderr}");
+    assert!(count_lines(&stderr, "shutdown timed out") <= 1, "{stderr}");
+    assert_eq!(stats["sent"].as_u64().unwrap(), 0, "nothing can be sent: {stats}");
+}
+
+/// Events named `driver.after` that reached a [`CaptureServer`].
+fn after_events(server: &CaptureServer) -> u64 {
+    server
+        .events()
+        .iter()
+        .filter(|e| e["event"] == "driver.after")
+        .count() as u64
+}
+
+fn server_fault(tag: &str, mode: Mode) {
+    let server = CaptureServer::start(mode.clone());
+    let url = server.url();
+    std::thread::scope(|s| {
+        // Both children at once: each scenario waits on timeouts more than it computes.
+        s.spawn(|| shutdown_while_failing(&format!("{tag}-shutdown"), &url));
+        let recovered = CaptureServer::start(mode.clone());
+        let (stats, _) = fault_then_recover(
+            tag,
+            &recovered.url(),
+            || recovered.set_mode(Mode::Ok),
+            || after_events(&recovered),
+        );
+        assert!(stats["failed"].as_u64().unwrap() > 0, "{stats}");
+    });
+    assert!(server.attempts() > 0, "it did try");
+}
+
+#[test]
+fn server_answers_500() {
+    server_fault("500", Mode::Status(500));
+}
+
+#[test]
+fn server_rate_limits_with_retry_after() {
+    server_fault("429", Mode::RateLimited(1));
+}
+
+#[test]
+fn server_accepts_and_never_answers() {
+    server_fault("hang", Mode::Hang);
+}
+
+#[test]
+fn server_answers_garbage() {
+    server_fault("garbage", Mode::Garbage);
+}
+
+#[test]
+fn server_closes_mid_body() {
+    server_fault("midbody", Mode::CloseMidBody);
+}
+
+#[test]
+fn server_down_then_back_on_the_same_port() {
+    // Find a free port, then leave it closed: connections are refused.
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let url = format!("http://{addr}");
+    shutdown_while_failing("down-shutdown", &telemetry_tests::capture_server::refused_url());
+    let back: std::sync::Mutex<Option<CountingServer>> = std::sync::Mutex::new(None);
+    let (stats, _) = fault_then_recover(
+        "down",
+        &url,
+        || {
+            // The server comes back on the port it had.
+            let server = (0..50)
+                .find_map(|_| {
+                    CountingServer::start_at(&addr.to_string(), true)
+                        .map_err(|_| std::thread::sleep(Duration::from_millis(100)))
+                        .ok()
+                })
+                .expect("rebind the port");
+            *back.lock().unwrap() = Some(server);
+        },
+        || {
+            back.lock()
+                .unwrap()
+                .as_ref()
+                .map_or(0, |s| s.named("driver.after"))
+        },
+    );
+    assert!(stats["failed"].as_u64().unwrap() > 0, "{stats}");
+}
+
+/// A state directory that cannot be created degrades to in-memory state, warns once, and
+/// changes nothing else: events are delivered.
+#[test]
+fn unwritable_state_dir() {
+    let server = CountingServer::start(true);
+    let dir = temp_dir("unwritable");
+    let blocker = dir.join("not-a-dir");
+    std::fs::write(&blocker, "a regular file").unwrap();
+    // A directory under a regular file can never be created, even by root.
+    let state = blocker.join("state");
+    let url = server.url();
+    let mut driver = Driver::start(
+        &dir,
+        &[
+            ("POSTHOG_HOST", url.as_str()),
+            ("TELEMETRY_STATE_DIR", state.to_str().unwrap()),
+        ],
+    );
+    let status = driver.cmd("status", Duration::from_secs(10));
+    assert_eq!(status["enabled"], true, "{status}");
+    assert_eq!(status["state_persistent"], false, "{status}");
+    driver.capture(200, "after");
+    wait_named(&server, "driver.after", 200);
+    let (stats, stderr) = driver.shutdown();
+    assert_eq!(stats["failed"], 0, "{stats}");
+    assert_eq!(server.named("driver.after"), 200);
+    assert_eq!(
+        count_lines(&stderr, "install state"),
+        1,
+        "one warning about the state:\n{stderr}"
+    );
+    assert!(!state.exists());
+}
+
+/// A corrupt state file is moved aside and replaced, with one warning; events are delivered.
+#[test]
+fn corrupt_state_file() {
+    let server = CountingServer::start(true);
+    let dir = temp_dir("corrupt");
+    let state: PathBuf = dir.join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("install.json"), b"{\"install_id\": \x00\xff garbage").unwrap();
+    let url = server.url();
+    let mut driver = Driver::start(&dir, &[("POSTHOG_HOST", url.as_str())]);
+    let status = driver.cmd("status", Duration::from_secs(10));
+    assert_eq!(status["state_persistent"], true, "{status}");
+    driver.capture(200, "after");
+    wait_named(&server, "driver.after", 200);
+    let (stats, stderr) = driver.shutdown();
+    assert_eq!(stats["failed"], 0, "{stats}");
+    assert_eq!(server.named("driver.after"), 200);
+    assert_eq!(
+        count_lines(&stderr, "install state"),
+        1,
+        "one warning about the state:\n{stderr}"
+    );
+    let fresh: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("install.json")).unwrap())
+            .expect("a valid state file replaced the corrupt one");
+    assert_eq!(fresh["salt"].as_str().unwrap().len(), 64);
+    let aside = std::fs::read_dir(&state)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains("corrupt"))
+        .count();
+    assert_eq!(aside, 1, "the corrupt file was kept aside for inspection");
+}
+
+/// Waits (bounded) until `n` events named `name` reached the server.
+fn wait_named(server: &CountingServer, name: &str, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.named(name) < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,100 @@
+//! Load: 8 threads x 250 000 captures through a small queue (10 000) to a loopback server.
+//! Memory stays bounded (the queue bound, not the burst, sets it) and the accounting is exact:
+//! captured == sent + dropped + failed, and the server got exactly the sent ones.
+//!
+//! One scenario per test binary: the pipeline is process-global.
+
+#[path = "../src/counting_server.rs"]
+mod counting_server;
+
+use std::time::{Duration, Instant};
+
+use counting_server::CountingServer;
+use telemetry_core::config::{EnvConfig, Switch};
+use telemetry_core::{Telemetry, track_event};
+
+const THREADS: u64 = 8;
+const PER_THREAD: u64 = 250_000;
+const QUEUE: usize = 10_000;
+/// Peak RSS growth allowed. Unbounded, 2 M queued events would take about 400 MiB.
+const RSS_BOUND_KIB: u64 = 64 * 1024;
+
+/// A load-test event.
+#[track_event("load.tick", props(thread = thread, seq = seq, even = seq % 2 == 0))]
+fn tick(thread: u64, seq: u64) -> u64 {
+    thread ^ seq
+}
+
+fn vm_hwm_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn eight_threads_through_a_small_queue_stay_bounded_and_exact() {
+    let server = CountingServer::start(false);
+    let dir = std::env::temp_dir().join(format!("telemetry-load-{}", std::process::id()));
+    let telemetry = Telemetry::builder()
+        .app("load", "1.0.0")
+        .env(EnvConfig {
+            enable: Some(Switch::On),
+            posthog_api_key: Some("phc_load".into()),
+            posthog_host: Some(server.url()),
+            ..EnvConfig::default()
+        })
+        .state_dir(&dir)
+        .queue_capacity(QUEUE)
+        .gzip(false)
+        // Deliver everything still queued at the end, so the server count can be compared.
+        .shutdown_timeout(Duration::from_secs(60))
+        .install();
+    assert!(telemetry.is_enabled());
+    telemetry.flush(); // the start-up lifecycle pings
+    let before = telemetry_core::pipeline::stats();
+    let hwm_before = vm_hwm_kib();
+
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            s.spawn(move || {
+                for i in 0..PER_THREAD {
+                    std::hint::black_box(tick(t, i));
+                }
+            });
+        }
+    });
+    let capture_time = start.elapsed();
+    let hwm_after = vm_hwm_kib();
+    telemetry.shutdown();
+    let stats = telemetry_core::pipeline::stats();
+
+    let captured = stats.captured - before.captured;
+    assert_eq!(captured, THREADS * PER_THREAD, "{stats:?}");
+    assert_eq!(stats.queued, 0, "{stats:?}");
+    assert_eq!(stats.failed, 0, "{stats:?}");
+    assert_eq!(
+        stats.captured,
+        stats.sent + stats.dropped + stats.failed,
+        "every event is accounted for: {stats:?}"
+    );
+    assert_eq!(stats.dropped, stats.dropped_queue_full, "{stats:?}");
+    // The server got exactly what was counted as sent (the pings included), no more.
+    assert_eq!(server.wait_for_events(stats.sent, Duration::from_secs(10)), stats.sent);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.events(), stats.sent, "{stats:?}");
+    assert_eq!(server.bad_requests(), 0);
+
+    let growth = hwm_after.saturating_sub(hwm_before);
+    eprintln!(
+        "load: {captured} captures in {capture_time:?}; sent {} dropped {} (queue bound {QUEUE}); \
+         VmHWM {hwm_before} -> {hwm_after} KiB (+{growth} KiB)",
+        stats.sent - before.sent,
+        stats.dropped
+    );
+    assert!(growth < RSS_BOUND_KIB, "peak RSS grew by {growth} KiB");
+    let _ = std::fs::remove_dir_all(&dir);
+}
