@@ -19,7 +19,7 @@
 //! # The pipeline, file by file
 //!
 //! `telemetry-macros` (the `#[track_event]` / `track!` expansion) → [`definition`] (what the
-//! catalog holds) → [`catalog`] (collected with `inventory`) → [`capture`] (the hot path) →
+//! catalog holds) → [`catalog()`] (collected with `inventory`) → [`capture`] (the hot path) →
 //! [`pipeline`] (bounded queue and worker) → [`wire`] (the event as sent) → [`sink`]
 //! (PostHog, JSONL file, stderr, memory).
 //!
