@@ -34,11 +34,11 @@ pub enum NameErrorKind {
     PostHogReserved,
     /// The event name starts with [`RESERVED_PREFIX`].
     Reserved,
-    /// The name contains an uppercase letter.
+    /// The event name contains an uppercase letter.
     Uppercase,
     /// The event name is not lowercase `resource.action` segments.
     Grammar,
-    /// The property name is not snake_case.
+    /// The property name is not snake_case (`^[a-z][a-z0-9_]*$`).
     NotSnakeCase,
     /// The property name denotes personal data.
     PersonalData,
@@ -176,13 +176,8 @@ pub fn check_property_name(name: &str) -> Result<(), NameError> {
             "write it in snake_case: a lowercase letter, then lowercase letters, digits and `_`"
                 .into()
         };
-        let kind = if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            NameErrorKind::Uppercase
-        } else {
-            NameErrorKind::NotSnakeCase
-        };
         return Err(NameError::new(
-            kind,
+            NameErrorKind::NotSnakeCase,
             format!("the property name `{name}` is not snake_case"),
             hint,
         ));
@@ -476,7 +471,7 @@ mod tests {
         assert_eq!(check_property_name("project_id"), Ok(()));
         assert_eq!(check_property_name("rows2"), Ok(()));
         let err = check_property_name("projectId").unwrap_err();
-        assert_eq!(err.kind, NameErrorKind::Uppercase);
+        assert_eq!(err.kind, NameErrorKind::NotSnakeCase);
         assert_eq!(err.hint, "write it in snake_case: `project_id`");
         let err = check_property_name("_hidden").unwrap_err();
         assert_eq!(err.kind, NameErrorKind::NotSnakeCase);

@@ -146,13 +146,7 @@ fn parse_args(input: ParseStream<'_>, kind: MacroKind, errors: &mut Errors) -> E
                 skip_to_comma(input);
             }
         }
-        if !input.is_empty() {
-            if let Err(error) = input.parse::<Token![,]>() {
-                errors.push(error);
-                skip_to_comma(input);
-                let _ = input.parse::<Option<Token![,]>>();
-            }
-        }
+        expect_comma(input, errors);
     }
     let mut seen: Vec<Ident> = Vec::new();
     while !input.is_empty() {
@@ -160,14 +154,7 @@ fn parse_args(input: ParseStream<'_>, kind: MacroKind, errors: &mut Errors) -> E
             errors.push(error);
             skip_to_comma(input);
         }
-        if input.is_empty() {
-            break;
-        }
-        if let Err(error) = input.parse::<Token![,]>() {
-            errors.push(error);
-            skip_to_comma(input);
-            let _ = input.parse::<Option<Token![,]>>();
-        }
+        expect_comma(input, errors);
     }
     args
 }
@@ -328,14 +315,7 @@ fn parse_props(content: ParseStream<'_>, errors: &mut Errors) -> Vec<Prop> {
                 skip_to_comma(content);
             }
         }
-        if content.is_empty() {
-            break;
-        }
-        if let Err(error) = content.parse::<Token![,]>() {
-            errors.push(error);
-            skip_to_comma(content);
-            let _ = content.parse::<Option<Token![,]>>();
-        }
+        expect_comma(content, errors);
     }
     props
 }
@@ -386,6 +366,18 @@ fn parse_prop(content: ParseStream<'_>) -> syn::Result<Prop> {
         ty,
         value,
     })
+}
+
+/// Consumes the comma after an argument; anything else there is reported and skipped.
+fn expect_comma(input: ParseStream<'_>, errors: &mut Errors) {
+    if input.is_empty() {
+        return;
+    }
+    if let Err(error) = input.parse::<Token![,]>() {
+        errors.push(error);
+        skip_to_comma(input);
+        let _ = input.parse::<Option<Token![,]>>();
+    }
 }
 
 /// Skips the rest of a malformed argument, up to (not including) the next top-level comma.

@@ -52,6 +52,9 @@ use crate::validate::DescriptionSource;
 /// - `props(name = expr, typed: Type = expr, shorthand)`: properties, evaluated before the body
 ///   and only when telemetry is active. Names are snake_case and must not denote personal data;
 ///   values must implement `telemetry_core::PropertyValue` (wrap identifiers in `Hashed(..)`).
+///   The catalog records each value's type when it can name it: written (`n: u64 = ...`), a
+///   parameter's type, or obvious from the expression. `name: _ = expr` records none, for a
+///   parameter typed with a generic of an enclosing `impl<Id>` (invisible to the attribute).
 /// - `distinct_id = expr`: the subject of the event, sent only as a salted hash.
 /// - `description = "..."`: overrides the doc comment. One of the two is required.
 ///

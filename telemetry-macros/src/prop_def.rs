@@ -6,6 +6,10 @@
 //! safe to: written explicitly (`props(n: u64 = ...)`), the type of a parameter passed as is, or
 //! obvious from the expression (`Hashed(..)`, literals, comparisons, `.len()`). Otherwise the
 //! kind is `Unspecified`: the compiler still checks the value through `prop(&value)`.
+//!
+//! One case cannot be seen from here: a parameter typed with a generic of an enclosing
+//! `impl<Id> Repo<Id>` block. Single-letter names are skipped as likely generics; for others
+//! the user writes `props(id: _ = id)` to record no type.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
@@ -120,7 +124,7 @@ fn param_binding<'a>(pat: &Pat, ty: &'a Type) -> Option<(String, &'a Type)> {
 
 /// The catalog's idea of one property.
 enum Inferred {
-    Typed(Type),
+    Typed(Box<Type>),
     Hashed,
     Unspecified,
 }
@@ -134,7 +138,9 @@ enum Inferred {
 pub(crate) fn prop_def(prop: &Prop, params: &Params<'_>) -> (TokenStream, bool) {
     let name = &prop.name;
     let inferred = match &prop.ty {
-        Some(ty) => Inferred::Typed(ty.clone()),
+        // `name: _ = expr`: the value is checked, no type is recorded.
+        Some(Type::Infer(_)) => Inferred::Unspecified,
+        Some(ty) => Inferred::Typed(Box::new(ty.clone())),
         None => infer(&prop.value, params),
     };
     let names_a_type = matches!(inferred, Inferred::Typed(_));
@@ -193,19 +199,21 @@ pub(crate) fn probe_items() -> TokenStream {
 pub(crate) fn check_against_signature(props: &[Prop], params: &Params<'_>, errors: &mut Errors) {
     for prop in props {
         match &prop.ty {
-            Some(ty) if !nameable(ty, &params.generics, true) => errors.error_with_hint(
-                ty.span(),
-                format!(
-                    "the type of `{}` cannot be recorded in the catalog: it uses a generic \
+            Some(ty) if !matches!(ty, Type::Infer(_)) && !nameable(ty, &params.generics, true) => {
+                errors.error_with_hint(
+                    ty.span(),
+                    format!(
+                        "the type of `{}` cannot be recorded in the catalog: it uses a generic \
                      parameter, `Self`, `impl Trait` or a non-'static lifetime",
-                    prop.name
-                ),
-                format!(
-                    "write a concrete type, or drop the type (`{} = ...`): the value is still \
-                     checked",
-                    prop.name
-                ),
-            ),
+                        prop.name
+                    ),
+                    format!(
+                        "write a concrete type, or `{}: _ = ...` to record no type: the value is \
+                     still checked",
+                        prop.name
+                    ),
+                )
+            }
             Some(_) => {}
             None => {
                 if let Some(param) = runtime_str_param(&prop.value, params) {
@@ -247,7 +255,7 @@ fn runtime_str_param(expr: &Expr, params: &Params<'_>) -> Option<String> {
 }
 
 fn infer(expr: &Expr, params: &Params<'_>) -> Inferred {
-    let typed = |ty: &str| Inferred::Typed(syn::parse_str(ty).expect("a valid type"));
+    let typed = |ty: &str| Inferred::Typed(Box::new(syn::parse_str(ty).expect("a valid type")));
     match expr {
         Expr::Paren(e) => infer(&e.expr, params),
         Expr::Group(e) => infer(&e.expr, params),
@@ -286,11 +294,13 @@ fn infer(expr: &Expr, params: &Params<'_>) -> Inferred {
             }
         }
         Expr::Cast(cast) if nameable(&cast.ty, &params.generics, false) => {
-            Inferred::Typed((*cast.ty).clone())
+            Inferred::Typed(cast.ty.clone())
         }
         Expr::Path(path) if path.qself.is_none() => match path.path.get_ident() {
             Some(ident) => match params.type_of(&ident.to_string()) {
-                Some(ty) if nameable(ty, &params.generics, false) => Inferred::Typed(ty.clone()),
+                Some(ty) if nameable(ty, &params.generics, false) => {
+                    Inferred::Typed(Box::new(ty.clone()))
+                }
                 _ => Inferred::Unspecified,
             },
             None => Inferred::Unspecified,
@@ -422,12 +432,12 @@ pub(crate) fn type_string(ty: &Type) -> String {
     let tokens: Vec<&str> = spaced.split(' ').collect();
     for (i, token) in tokens.iter().enumerate() {
         let previous = i.checked_sub(1).map(|p| tokens[p]);
-        let glue = match (previous, *token) {
-            (None, _) => true,
-            (_, "<" | ">" | "," | "::" | ")" | "]" | ";") => true,
-            (Some("<" | "::" | "&" | "(" | "[" | "*"), _) => true,
-            _ => false,
-        };
+        let glue = matches!(
+            (previous, *token),
+            (None, _)
+                | (_, "<" | ">" | "," | "::" | ")" | "]" | ";")
+                | (Some("<" | "::" | "&" | "(" | "[" | "*"), _)
+        );
         if !glue {
             out.push(' ');
         }

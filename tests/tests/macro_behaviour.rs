@@ -51,13 +51,15 @@ fn called(n: u32) -> u32 {
 /// A checked division ran.
 #[track_event("behaviour.divided", on = "success", props(divisor = d))]
 fn divide(n: u32, d: u32) -> Result<u32, String> {
-    n.checked_div(d).ok_or_else(|| "division by zero".to_owned())
+    n.checked_div(d)
+        .ok_or_else(|| "division by zero".to_owned())
 }
 
 /// A checked division failed.
 #[track_event("behaviour.division_failed", on = "failure", props(divisor = d))]
 fn divide_or_fail(n: u32, d: u32) -> Result<u32, String> {
-    n.checked_div(d).ok_or_else(|| "division by zero".to_owned())
+    n.checked_div(d)
+        .ok_or_else(|| "division by zero".to_owned())
 }
 
 /// A lookup found something.
@@ -118,7 +120,10 @@ fn on_success_and_failure_follow_result() {
         assert!(divide_or_fail(6, 0).is_err());
         assert_eq!(divide_or_fail(6, 2), Ok(3));
     });
-    assert_eq!(names(&events), ["behaviour.divided", "behaviour.division_failed"]);
+    assert_eq!(
+        names(&events),
+        ["behaviour.divided", "behaviour.division_failed"]
+    );
     assert_eq!(events[0].properties["divisor"], json!(3));
     assert_eq!(events[1].properties["divisor"], json!(0));
 }
@@ -286,6 +291,16 @@ where
     items.to_vec()
 }
 
+struct Repo<Id>(Vec<Id>);
+
+impl<Id: PropertyValue + Copy + PartialEq> Repo<Id> {
+    /// A record was looked up by id.
+    #[track_event("behaviour.repo_lookup", on = "success", props(id: _ = id, size = self.0.len()))]
+    fn lookup(&self, id: Id) -> Option<Id> {
+        self.0.iter().copied().find(|known| *known == id)
+    }
+}
+
 #[test]
 fn generic_functions() {
     let events = record(|| {
@@ -296,10 +311,21 @@ fn generic_functions() {
     assert_eq!(events[0].properties["label"], json!(true));
     assert_eq!(events[1].properties["label"], json!("csv"));
     assert_eq!(events[1].properties["count"], json!(1));
+
+    let events = record(|| Repo(vec![4u16]).lookup(4));
+    assert_eq!(events[0].properties["id"], json!(4));
+    assert_eq!(
+        prop_kinds(definition("behaviour.repo_lookup")),
+        [("id", ValueKind::Unspecified), ("size", ValueKind::Integer)]
+    );
 }
 
 fn parse_id(id: u64) -> Result<u64, String> {
-    if id > 1000 { Err("too large".into()) } else { Ok(id) }
+    if id > 1000 {
+        Err("too large".into())
+    } else {
+        Ok(id)
+    }
 }
 
 /// A record was loaded.
@@ -414,7 +440,10 @@ fn hashed_values_and_distinct_ids_are_salted_hashes() {
     assert_eq!(events[0].properties["remember"], json!(true));
     assert_eq!(events[0].distinct_id, testing::hash("u-1842"));
     assert_ne!(events[0].properties["user"], json!("u-1842"));
-    assert_eq!(events[1].properties["project_id"], json!(testing::hash(77u64)));
+    assert_eq!(
+        events[1].properties["project_id"],
+        json!(testing::hash(77u64))
+    );
     assert_eq!(events[1].distinct_id, testing::anonymous_distinct_id());
 }
 
@@ -467,7 +496,10 @@ fn export_inline(format: ExportFormat, rows: usize, user: &str) {
             distinct_id = user
         );
     }
-    track!("behaviour.inline_plain", description = "A bare inline capture.");
+    track!(
+        "behaviour.inline_plain",
+        description = "A bare inline capture."
+    );
 }
 
 #[test]
@@ -515,7 +547,11 @@ fn every_declaration_is_in_the_catalog_whether_or_not_it_ran() {
     assert!(!def.has_distinct_id);
     assert_eq!(def.site.function, "never_called");
     assert_eq!(def.site.module_path, "macro_behaviour");
-    assert!(def.site.file.ends_with("macro_behaviour.rs"), "{}", def.site.file);
+    assert!(
+        def.site.file.ends_with("macro_behaviour.rs"),
+        "{}",
+        def.site.file
+    );
     assert!(def.site.line > 0);
 
     assert_eq!(
@@ -560,27 +596,48 @@ fn the_catalog_records_property_kinds() {
     let types: Vec<_> = def.props.iter().map(|p| p.rust_type).collect();
     assert_eq!(
         types,
-        ["Option<u32>", "", "Duration", "ExportFormat", "&'static str", "f64", "u8", "u64"]
+        [
+            "Option<u32>",
+            "",
+            "Duration",
+            "ExportFormat",
+            "&'static str",
+            "f64",
+            "u8",
+            "u64"
+        ]
     );
     assert_eq!(def.props[3].variants, ["csv", "excel_xlsx", "pdf_a"]);
 
     let signed_in = definition("behaviour.signed_in");
     assert_eq!(
         prop_kinds(signed_in),
-        [("user", ValueKind::Hashed), ("remember", ValueKind::Boolean)]
+        [
+            ("user", ValueKind::Hashed),
+            ("remember", ValueKind::Boolean)
+        ]
     );
     assert!(signed_in.has_distinct_id);
     assert!(signed_in.props[0].is_hashed());
 
     // Parameter types of a trait impl method are named; generic ones are not.
-    assert_eq!(definition("behaviour.exported").props[0].kind, ValueKind::Enum);
+    assert_eq!(
+        definition("behaviour.exported").props[0].kind,
+        ValueKind::Enum
+    );
     assert_eq!(
         prop_kinds(definition("behaviour.cloned")),
-        [("count", ValueKind::Integer), ("label", ValueKind::Unspecified)]
+        [
+            ("count", ValueKind::Integer),
+            ("label", ValueKind::Unspecified)
+        ]
     );
     assert_eq!(
         prop_kinds(definition("behaviour.appended")),
-        [("count", ValueKind::Integer), ("was_empty", ValueKind::Boolean)]
+        [
+            ("count", ValueKind::Integer),
+            ("was_empty", ValueKind::Boolean)
+        ]
     );
     let inline = definition("behaviour.inline_exported");
     assert_eq!(

@@ -34,7 +34,11 @@ async fn on_success(n: u32) -> Result<u32, ()> {
 }
 
 fn inline(n: u32) -> u32 {
-    track!("inactive.inline", description = "Inline.", props(value = counted(n)));
+    track!(
+        "inactive.inline",
+        description = "Inline.",
+        props(value = counted(n))
+    );
     n + 1
 }
 
@@ -44,7 +48,9 @@ fn nothing_is_evaluated_when_telemetry_is_off() {
     assert_eq!(on_return(1), 2);
     assert_eq!(on_call(1), 2);
     assert_eq!(inline(1), 2);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(on_success(1)), Ok(2));
     assert_eq!(EVALUATED.load(Ordering::SeqCst), 0);
 

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{Json, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::Router;
 use telemetry_core::{Hashed, track, track_event};
 
 #[derive(Default)]
@@ -22,7 +22,10 @@ async fn stop_timer(
     Json(body): Json<Vec<u64>>,
 ) -> Result<Json<Vec<u64>>, StatusCode> {
     tokio::task::yield_now().await;
-    let mut entries = state.entries.lock().map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let mut entries = state
+        .entries
+        .lock()
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     entries.extend(body);
     Ok(Json(entries.clone()))
 }

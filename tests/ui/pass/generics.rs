@@ -49,6 +49,17 @@ impl<T: Clone> Wrapper<T> {
     }
 }
 
+struct Repo<Id>(Vec<Id>);
+
+impl<Id: PropertyValue + Copy> Repo<Id> {
+    /// A record was fetched. `Id` is the impl's generic, invisible to the attribute: `: _`
+    /// records no type for it.
+    #[track_event("repo.fetched", on = "success", props(id: _ = id, first = self.0.first().copied()))]
+    fn fetch(&self, id: Id) -> Option<Id> {
+        self.0.first().copied().or(Some(id))
+    }
+}
+
 /// Items were listed asynchronously.
 #[track_event("items.fetched", props(count = count))]
 async fn fetch(count: u32) -> impl Iterator<Item = u32> {
@@ -63,4 +74,5 @@ fn main() {
     assert_eq!(fill::<2>(1), [1, 1]);
     assert_eq!(Wrapper("x").get(1), "x");
     let _ = fetch(1);
+    assert_eq!(Repo(vec![1u8]).fetch(2), Some(1));
 }

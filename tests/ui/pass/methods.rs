@@ -13,7 +13,10 @@ impl Timer {
     /// A timer was created.
     #[track_event("timer.created", props(elapsed_seconds = elapsed))]
     pub fn new(elapsed: u64) -> Self {
-        Timer { running: false, elapsed }
+        Timer {
+            running: false,
+            elapsed,
+        }
     }
 
     /// A timer was read.

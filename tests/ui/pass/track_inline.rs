@@ -20,14 +20,27 @@ fn export(formats: &[Format], user: &str) -> usize {
         );
         done += 1;
     }
-    let each = |n: u32| track!("invoice.counted", description = "An invoice was counted.", props(n = n));
+    let each = |n: u32| {
+        track!(
+            "invoice.counted",
+            description = "An invoice was counted.",
+            props(n = n)
+        )
+    };
     each(1);
-    let () = track!("invoice.finished", description = "Exporting finished.", props(user = Hashed(user)));
+    let () = track!(
+        "invoice.finished",
+        description = "Exporting finished.",
+        props(user = Hashed(user))
+    );
     done
 }
 
 async fn later() {
-    track!("invoice.scheduled", description = "An export was scheduled.");
+    track!(
+        "invoice.scheduled",
+        description = "An export was scheduled."
+    );
 }
 
 fn main() {
