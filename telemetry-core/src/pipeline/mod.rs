@@ -118,6 +118,9 @@ fn drain_into(counter: &std::sync::atomic::AtomicU64) -> usize {
             n += 1;
         }
     }
+    // Taken off the queue, so `received` too: `captured` counts queued events by the channel's
+    // length, and without this they would vanish from it when dropped here.
+    Counters::add(&COUNTERS.received, n);
     Counters::add(counter, n);
     n
 }
