@@ -8,6 +8,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{AttrStyle, GenericArgument, Ident, ItemFn, PathArguments, ReturnType, Type};
 
@@ -110,7 +111,8 @@ pub(crate) fn track_event(function: ItemFn, event: &Event) -> TokenStream {
         .partition(|attr| matches!(attr.style, AttrStyle::Inner(_)));
 
     let params = Params::of(&sig);
-    let event_static = event_static(event, &params, &sig.ident.to_string(), sig.ident.span());
+    let function_name = sig.ident.unraw().to_string();
+    let event_static = event_static(event, &params, &function_name, sig.ident.span());
     let event_ref = Ident::new(EVENT_STATIC, Span::call_site());
     let values = prop_values(event);
     let distinct = distinct_id(event);
