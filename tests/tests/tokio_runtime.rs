@@ -14,9 +14,9 @@ async fn view_report(page: u32) -> u32 {
     page
 }
 
+// `cargo test` builds with debug assertions, where posthog-rs's blocking client would panic.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn works_inside_a_multi_thread_runtime() {
-    assert!(cfg!(debug_assertions), "the panic this guards against is debug-only");
     let server = CaptureServer::start(Mode::Ok);
     let dir = std::env::temp_dir().join(format!("tokio-runtime-{}", std::process::id()));
     let telemetry = Telemetry::builder()
