@@ -47,24 +47,32 @@ pub struct Capture {
 }
 
 /// A capture prepared before the body runs and sent (or not) after it.
+///
+/// The values stay in an array of exactly the declared length until the capture is sent: an
+/// `async fn` holds this across its body's `.await`s, so its size is what every instrumented
+/// future grows by, with telemetry off too (a future's layout cannot depend on a runtime
+/// switch). With one property the future of a trivial `async fn` is 96 B instead of 184 B
+/// with the former inline `SmallVec` of four (plain: 16 B), which took the disabled overhead
+/// per call from +1.6 ns to +0.8 ns (`cargo bench -p telemetry-tests --bench disabled`). The
+/// `SmallVec` is built when the capture is sent, which costs the same as before.
 #[derive(Debug)]
-pub struct Pending {
+pub struct Pending<const N: usize> {
     def: &'static EventDef,
-    props: Props,
+    props: [PropValue; N],
     distinct_id: Option<HashInput>,
 }
 
-impl Pending {
+impl<const N: usize> Pending<N> {
     /// Prepares a capture from values evaluated before the body.
     #[inline]
-    pub fn new<const N: usize>(
+    pub fn new(
         def: &'static EventDef,
         props: [PropValue; N],
         distinct_id: Option<HashInput>,
-    ) -> Pending {
+    ) -> Pending<N> {
         Pending {
             def,
-            props: Props::from_iter(props),
+            props,
             distinct_id,
         }
     }
@@ -74,7 +82,7 @@ impl Pending {
     pub fn emit(self) {
         dispatch(Capture {
             def: self.def,
-            props: self.props,
+            props: Props::from_iter(self.props),
             distinct_id: self.distinct_id,
             at: SystemTime::now(),
             extra: Vec::new(),

@@ -109,6 +109,12 @@ fn disabled(c: &mut Criterion) {
     g.bench_function("the expensive prop alone", |b| b.iter(|| expensive(black_box(7))));
     g.finish();
 
+    // What an instrumented async fn adds to its future (moved on every spawn or `pin!`).
+    eprintln!(
+        "future sizes: plain async fn {} B, #[track_event] async fn {} B",
+        std::mem::size_of_val(&plain_async(1)),
+        std::mem::size_of_val(&tracked_async(1))
+    );
     let mut g = c.benchmark_group("disabled/async");
     g.bench_function("plain async fn", |b| {
         b.iter(|| block_on(plain_async(black_box(7))))
