@@ -54,6 +54,7 @@ fn eight_threads_through_a_small_queue_stay_bounded_and_exact() {
         .install();
     assert!(telemetry.is_enabled());
     telemetry.flush(); // the start-up lifecycle pings
+    quiet_and_exiting_threads_lose_nothing(&telemetry, &server);
     let before = telemetry_core::pipeline::stats();
     let hwm_before = vm_hwm_kib();
 
@@ -97,4 +98,37 @@ fn eight_threads_through_a_small_queue_stay_bounded_and_exact() {
     );
     assert!(growth < RSS_BOUND_KIB, "peak RSS grew by {growth} KiB");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Captures wait in their thread's buffer until it fills, the worker's periodic sweep, a flush
+/// or shutdown; a thread that exits with a part-filled buffer hands it over, and a flush sweeps
+/// the buffers of threads that are still alive but quiet.
+fn quiet_and_exiting_threads_lose_nothing(telemetry: &Telemetry, server: &CountingServer) {
+    let before = telemetry_core::pipeline::stats();
+    // Exits with 5 buffered events.
+    std::thread::spawn(|| {
+        for i in 0..5 {
+            tick(100, i);
+        }
+    })
+    .join()
+    .unwrap();
+    // Stays alive with 3 buffered events while we flush.
+    let (parked_tx, parked_rx) = std::sync::mpsc::channel::<()>();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let quiet = std::thread::spawn(move || {
+        for i in 0..3 {
+            tick(101, i);
+        }
+        ready_tx.send(()).unwrap();
+        let _ = parked_rx.recv();
+    });
+    ready_rx.recv().unwrap();
+    assert!(telemetry.flush());
+    let after = telemetry_core::pipeline::stats();
+    assert_eq!(after.captured - before.captured, 8, "{after:?}");
+    assert_eq!(after.sent - before.sent, 8, "{after:?}");
+    assert_eq!(server.wait_for_events(after.sent, Duration::from_secs(10)), after.sent);
+    drop(parked_tx);
+    quiet.join().unwrap();
 }

@@ -1,12 +1,16 @@
 //! The bounded queue between instrumented code and the sinks, and its worker thread.
 //!
-//! Callers pay for one queue push ([`submit`]); a dedicated `std::thread` renders, hashes and
-//! delivers in batches. The queue is bounded ([`PipelineConfig::queue_capacity`]): when it is
-//! full, new events are dropped and counted, never blocking the caller. Shutdown is bounded
+//! Callers pay for a push onto their thread's own buffer ([`submit`], see [`local`]), which
+//! moves onto the shared queue [`local::HANDOFF`] events at a time; a dedicated `std::thread`
+//! renders, hashes and delivers in batches. The queue is bounded ([`PipelineConfig::queue_capacity`]): when it is
+//! full, new events are dropped and counted, never blocking the caller. (Up to
+//! `HANDOFF - 1` events per thread wait in its buffer on top of the bound, until the worker's
+//! next sweep at most `flush_interval` later.) Shutdown is bounded
 //! ([`PipelineConfig::shutdown_timeout`]): what cannot be delivered in time is counted as
 //! dropped and the process is free to exit, even when PostHog hangs.
 
 mod counters;
+mod local;
 mod worker;
 
 use std::sync::OnceLock;
@@ -46,14 +50,16 @@ impl Default for PipelineConfig {
     }
 }
 
-/// The process-wide queue. Unbounded underneath, so memory follows what is actually queued;
-/// the bound is checked on push.
+/// The process-wide queue of thread buffers. Unbounded underneath, so memory follows what is
+/// actually queued; the bound is checked on hand-off.
 struct Queue {
-    tx: Sender<Capture>,
-    rx: Receiver<Capture>,
+    tx: Sender<Vec<Capture>>,
+    rx: Receiver<Vec<Capture>>,
 }
 
 static QUEUE: OnceLock<Queue> = OnceLock::new();
+/// Events in the channel (not the number of buffers in it).
+static QUEUED: AtomicUsize = AtomicUsize::new(0);
 static ACCEPTING: AtomicBool = AtomicBool::new(false);
 static CAPACITY: AtomicUsize = AtomicUsize::new(50_000);
 static FULL_REPORTED: AtomicBool = AtomicBool::new(false);
@@ -86,18 +92,34 @@ pub(crate) fn submit(capture: Capture) {
     if !ACCEPTING.load(Ordering::Relaxed) {
         return;
     }
-    let q = queue();
-    if q.tx.len() >= CAPACITY.load(Ordering::Relaxed) {
-        Counters::add(&COUNTERS.queue_full, 1);
+    local::push(capture);
+}
+
+/// Moves a thread's buffered captures onto the queue; what does not fit the bound is dropped
+/// (the newest first) and counted.
+fn handoff(mut batch: Vec<Capture>) {
+    let n = batch.len();
+    if n == 0 {
+        return;
+    }
+    let before = QUEUED.fetch_add(n, Ordering::Relaxed);
+    let room = CAPACITY.load(Ordering::Relaxed).saturating_sub(before);
+    if room < n {
+        let over = n - room;
+        QUEUED.fetch_sub(over, Ordering::Relaxed);
+        batch.truncate(room);
+        Counters::add(&COUNTERS.queue_full, over);
         if !FULL_REPORTED.swap(true, Ordering::Relaxed) {
             crate::warn::warn(
                 "telemetry queue is full: new events are dropped and counted until it drains",
             );
         }
-        return;
+        if batch.is_empty() {
+            return;
+        }
     }
     // The receiver lives in the same static, so the channel is never disconnected.
-    let _ = q.tx.send(capture);
+    let _ = queue().tx.send(batch);
 }
 
 /// The pipeline's counters since the process started.
@@ -107,17 +129,20 @@ pub(crate) fn submit(capture: Capture) {
 /// assert!(s.captured >= s.sent + s.failed + s.dropped);
 /// ```
 pub fn stats() -> Stats {
-    counters::snapshot(QUEUE.get().map_or(0, |q| q.rx.len()))
+    counters::snapshot(QUEUED.load(Ordering::Relaxed) + local::buffered())
 }
 
-/// Drops every event still in the channel, counting each into `counter`.
+/// Drops every event still in the channel or in a thread's buffer, counting each into
+/// `counter`.
 fn drain_into(counter: &std::sync::atomic::AtomicU64) -> usize {
     let mut n = 0;
     if let Some(q) = QUEUE.get() {
-        while q.rx.try_recv().is_ok() {
-            n += 1;
+        while let Ok(batch) = q.rx.try_recv() {
+            QUEUED.fetch_sub(batch.len(), Ordering::Relaxed);
+            n += batch.len();
         }
     }
+    local::sweep(|batch| n += batch.len());
     // Taken off the queue, so `received` too: `captured` counts queued events by the channel's
     // length, and without this they would vanish from it when dropped here.
     Counters::add(&COUNTERS.received, n);

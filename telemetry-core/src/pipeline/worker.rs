@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, select};
 
 use super::counters::{COUNTERS, Counters};
-use super::{FULL_REPORTED, PipelineConfig, drain_into, queue};
+use super::{FULL_REPORTED, PipelineConfig, QUEUED, drain_into, local, queue};
 use crate::capture::Capture;
 use crate::fingerprint::Identity;
 use crate::sink::Sink;
@@ -149,6 +149,8 @@ impl Worker {
     fn run(mut self) {
         let rx = queue().rx.clone();
         let mut flush_at: Option<Instant> = None;
+        // Thread buffers are swept this often, so a quiet thread's events wait at most this.
+        let mut sweep_at = Instant::now() + self.setup.config.flush_interval;
         loop {
             // Controls first: after consent is withdrawn not one more event may go out.
             while let Ok(control) = self.control.try_recv() {
@@ -160,12 +162,13 @@ impl Worker {
                 return;
             }
             self.run_lifecycle_if_due();
-            let wake = match (flush_at, self.lifecycle.is_some()) {
-                (Some(f), true) => f.min(self.next_lifecycle),
-                (Some(f), false) => f,
-                (None, true) => self.next_lifecycle,
-                (None, false) => Instant::now() + Duration::from_secs(3600),
-            };
+            let mut wake = sweep_at;
+            if let Some(f) = flush_at {
+                wake = wake.min(f);
+            }
+            if self.lifecycle.is_some() {
+                wake = wake.min(self.next_lifecycle);
+            }
             select! {
                 recv(self.control) -> msg => match msg {
                     Ok(control) => {
@@ -176,8 +179,9 @@ impl Worker {
                     Err(_) => return,
                 },
                 recv(rx) -> msg => {
-                    let Ok(capture) = msg else { return };
-                    self.take(capture);
+                    let Ok(captures) = msg else { return };
+                    QUEUED.fetch_sub(captures.len(), Ordering::Relaxed);
+                    self.take(captures);
                     if self.batch.len() >= self.setup.config.batch_size {
                         self.flush_batch();
                         flush_at = None;
@@ -186,7 +190,15 @@ impl Worker {
                     }
                 }
                 recv(crossbeam_channel::at(wake)) -> _ => {
-                    if flush_at.is_some_and(|f| Instant::now() >= f) {
+                    let now = Instant::now();
+                    let mut due = flush_at.is_some_and(|f| now >= f);
+                    if now >= sweep_at {
+                        // These waited up to a flush interval already: send them now.
+                        local::sweep(|captures| self.take(captures));
+                        due |= !self.batch.is_empty();
+                        sweep_at = now + self.setup.config.flush_interval;
+                    }
+                    if due {
                         self.flush_batch();
                         flush_at = None;
                     }
@@ -214,7 +226,7 @@ impl Worker {
     fn handle(
         &mut self,
         control: Control,
-        rx: &Receiver<Capture>,
+        rx: &Receiver<Vec<Capture>>,
         flush_at: &mut Option<Instant>,
     ) -> bool {
         match control {
@@ -253,18 +265,23 @@ impl Worker {
         *self.shared.abandoned.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn take(&mut self, capture: Capture) {
-        Counters::add(&COUNTERS.received, 1);
-        Counters::add(&COUNTERS.holding, 1);
-        self.batch.push(capture);
+    /// Takes a thread's buffer off the queue (or from a sweep) into the batch.
+    fn take(&mut self, captures: Vec<Capture>) {
+        Counters::add(&COUNTERS.received, captures.len());
+        Counters::add(&COUNTERS.holding, captures.len());
+        self.batch.extend(captures);
     }
 
-    /// Sends everything queued right now, in batches.
-    fn drain_and_send(&mut self, rx: &Receiver<Capture>) {
+    /// Sends everything captured before now, in batches: thread buffers and the queue.
+    fn drain_and_send(&mut self, rx: &Receiver<Vec<Capture>>) {
+        local::sweep(|captures| self.take(captures));
         loop {
             while self.batch.len() < self.setup.config.batch_size {
                 match rx.try_recv() {
-                    Ok(capture) => self.take(capture),
+                    Ok(captures) => {
+                        QUEUED.fetch_sub(captures.len(), Ordering::Relaxed);
+                        self.take(captures);
+                    }
                     Err(_) => break,
                 }
             }
@@ -290,17 +307,22 @@ impl Worker {
             .collect()
     }
 
+    /// Sends the batch, at most `batch_size` events per delivery.
     fn flush_batch(&mut self) {
-        if self.batch.is_empty() {
-            return;
+        let size = self.setup.config.batch_size.max(1);
+        while !self.batch.is_empty() {
+            let n = self.batch.len().min(size);
+            let events = self.render(&self.batch[..n]);
+            let result = self.setup.sink.send(&events);
+            self.batch.drain(..n);
+            self.settle(n, result);
+            if self.is_abandoned() {
+                // A shutdown gave up on us and has counted the rest as dropped already.
+                self.batch.clear();
+                return;
+            }
         }
-        let captures = std::mem::take(&mut self.batch);
-        let events = self.render(&captures);
-        let result = self.setup.sink.send(&events);
-        self.batch = captures;
-        self.batch.clear();
-        self.settle(events.len(), result);
-        if FULL_REPORTED.load(Ordering::Relaxed) && queue().rx.is_empty() {
+        if FULL_REPORTED.load(Ordering::Relaxed) && QUEUED.load(Ordering::Relaxed) == 0 {
             FULL_REPORTED.store(false, Ordering::Relaxed);
         }
     }

@@ -1,0 +1,104 @@
+//! Per-thread capture buffers: the hot path touches only memory its own thread owns.
+//!
+//! A capture goes into its thread's buffer (an uncontended lock on a cache line no other core
+//! writes). Every [`HANDOFF`] captures the thread moves the whole buffer onto the shared queue
+//! in one channel operation. The worker also sweeps every buffer each `flush_interval`, at a
+//! flush and at shutdown, so an event never waits on a thread that went quiet; a thread that
+//! exits hands its buffer over on the way out.
+//!
+//! Measured (`cargo bench -p telemetry-tests --bench enabled`): one channel push per event made
+//! the caller's cost about 120-150 ns, most of it the atomic on the channel's tail that the
+//! worker's core keeps stealing; eight threads on two cores contended on it again.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::capture::Capture;
+
+/// Captures a thread collects before moving them onto the queue in one operation.
+pub(crate) const HANDOFF: usize = 32;
+
+/// One thread's buffer, shared with the worker's sweep.
+#[derive(Default)]
+pub(super) struct Local {
+    buf: Mutex<Vec<Capture>>,
+}
+
+impl Local {
+    fn lock(&self) -> MutexGuard<'_, Vec<Capture>> {
+        self.buf.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Every live thread's buffer (and those of exited threads until the next sweep).
+static REGISTRY: Mutex<Vec<Arc<Local>>> = Mutex::new(Vec::new());
+
+fn registry() -> MutexGuard<'static, Vec<Arc<Local>>> {
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The thread's handle on its buffer; hands the rest over when the thread exits.
+struct Handle(Arc<Local>);
+
+impl Handle {
+    fn register() -> Handle {
+        let local = Arc::new(Local::default());
+        registry().push(local.clone());
+        Handle(local)
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let rest = std::mem::take(&mut *self.0.lock());
+        super::handoff(rest);
+        // The registry's entry is removed by the next sweep (it is then the only owner).
+    }
+}
+
+thread_local! {
+    static LOCAL: Handle = Handle::register();
+}
+
+/// Buffers a capture on this thread; every [`HANDOFF`] captures, moves them onto the queue.
+#[inline]
+pub(super) fn push(capture: Capture) {
+    let mut capture = Some(capture);
+    let full = LOCAL.try_with(|handle| {
+        let mut buf = handle.0.lock();
+        if let Some(capture) = capture.take() {
+            buf.push(capture);
+        }
+        (buf.len() >= HANDOFF).then(|| std::mem::replace(&mut *buf, Vec::with_capacity(HANDOFF)))
+    });
+    match full {
+        Ok(Some(batch)) => super::handoff(batch),
+        Ok(None) => {}
+        // The thread is being torn down and its buffer is gone: straight onto the queue.
+        Err(_) => super::handoff(capture.into_iter().collect()),
+    }
+}
+
+/// Takes every thread's buffered captures, passing each non-empty buffer to `each`.
+pub(super) fn sweep(mut each: impl FnMut(Vec<Capture>)) {
+    let mut taken = Vec::new();
+    {
+        let mut registry = registry();
+        registry.retain(|local| {
+            let buf = std::mem::take(&mut *local.lock());
+            if !buf.is_empty() {
+                taken.push(buf);
+            }
+            // Only the registry holds it: its thread has exited (and handed its rest over).
+            Arc::strong_count(local) > 1
+        });
+    }
+    // Outside the registry lock: `each` may block on a sink.
+    for buf in taken {
+        each(buf);
+    }
+}
+
+/// Captures waiting in thread buffers.
+pub(super) fn buffered() -> usize {
+    registry().iter().map(|local| local.lock().len()).sum()
+}
