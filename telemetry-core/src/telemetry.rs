@@ -395,13 +395,17 @@ impl Telemetry {
     /// Forgets this install: a new install id and salt (so a new fingerprint, unlinkable to
     /// the old one) and no record of lifecycle pings; the consent decision is kept.
     pub fn forget(&self) {
-        let state = self.inner.store.forget();
-        let identity = state.identity(self.inner.env.tele_salt.as_deref());
-        *self
+        // The identity stays write-locked while the state changes: a lifecycle ping the worker
+        // decides on from the new state (the install is due again) must not be rendered with
+        // the old fingerprint in between (it was, at a worker's start-up check).
+        let mut identity = self
             .inner
             .identity
             .write()
-            .unwrap_or_else(|e| e.into_inner()) = identity;
+            .unwrap_or_else(|e| e.into_inner());
+        let state = self.inner.store.forget();
+        *identity = state.identity(self.inner.env.tele_salt.as_deref());
+        drop(identity);
         if let Some(worker) = WORKER.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             worker.check_lifecycle();
         }

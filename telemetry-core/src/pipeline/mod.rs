@@ -55,11 +55,18 @@ impl Default for PipelineConfig {
 struct Queue {
     tx: Sender<Vec<Capture>>,
     rx: Receiver<Vec<Capture>>,
+    /// Wakes the worker once a delivery's worth of events is queued. The worker never blocks
+    /// on `rx` itself: waking a parked thread is a system call, and paying it on every
+    /// hand-off doubled the caller's cost. Below a full batch the periodic sweep picks events up.
+    wake_tx: Sender<()>,
+    wake_rx: Receiver<()>,
 }
 
 static QUEUE: OnceLock<Queue> = OnceLock::new();
 /// Events in the channel (not the number of buffers in it).
 static QUEUED: AtomicUsize = AtomicUsize::new(0);
+/// The worker's delivery size: a hand-off that fills one more wakes the worker.
+static WAKE_EVERY: AtomicUsize = AtomicUsize::new(500);
 static ACCEPTING: AtomicBool = AtomicBool::new(false);
 static CAPACITY: AtomicUsize = AtomicUsize::new(50_000);
 static FULL_REPORTED: AtomicBool = AtomicBool::new(false);
@@ -67,7 +74,13 @@ static FULL_REPORTED: AtomicBool = AtomicBool::new(false);
 fn queue() -> &'static Queue {
     QUEUE.get_or_init(|| {
         let (tx, rx) = crossbeam_channel::unbounded();
-        Queue { tx, rx }
+        let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
+        Queue {
+            tx,
+            rx,
+            wake_tx,
+            wake_rx,
+        }
     })
 }
 
@@ -118,8 +131,15 @@ fn handoff(mut batch: Vec<Capture>) {
             return;
         }
     }
+    let n = batch.len();
+    let q = queue();
     // The receiver lives in the same static, so the channel is never disconnected.
-    let _ = queue().tx.send(batch);
+    let _ = q.tx.send(batch);
+    let every = WAKE_EVERY.load(Ordering::Relaxed).max(1);
+    if before / every != (before + n) / every {
+        // Full already means a wake is pending.
+        let _ = q.wake_tx.try_send(());
+    }
 }
 
 /// The pipeline's counters since the process started.

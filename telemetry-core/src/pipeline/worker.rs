@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, select};
 
 use super::counters::{COUNTERS, Counters};
-use super::{FULL_REPORTED, PipelineConfig, QUEUED, drain_into, local, queue};
+use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, drain_into, local, queue};
 use crate::capture::Capture;
 use crate::fingerprint::Identity;
 use crate::sink::Sink;
@@ -60,6 +60,7 @@ impl WorkerHandle {
         let (control, control_rx) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared::default());
         let shutdown_timeout = setup.config.shutdown_timeout;
+        WAKE_EVERY.store(setup.config.batch_size.max(1), Ordering::Relaxed);
         let mut setup = setup;
         let worker = Worker {
             batch: Vec::with_capacity(setup.config.batch_size),
@@ -148,6 +149,7 @@ struct Worker {
 impl Worker {
     fn run(mut self) {
         let rx = queue().rx.clone();
+        let wake = queue().wake_rx.clone();
         let mut flush_at: Option<Instant> = None;
         // Thread buffers are swept this often, so a quiet thread's events wait at most this.
         let mut sweep_at = Instant::now() + self.setup.config.flush_interval;
@@ -162,12 +164,12 @@ impl Worker {
                 return;
             }
             self.run_lifecycle_if_due();
-            let mut wake = sweep_at;
+            let mut wake_at = sweep_at;
             if let Some(f) = flush_at {
-                wake = wake.min(f);
+                wake_at = wake_at.min(f);
             }
             if self.lifecycle.is_some() {
-                wake = wake.min(self.next_lifecycle);
+                wake_at = wake_at.min(self.next_lifecycle);
             }
             select! {
                 recv(self.control) -> msg => match msg {
@@ -178,23 +180,24 @@ impl Worker {
                     }
                     Err(_) => return,
                 },
-                recv(rx) -> msg => {
-                    let Ok(captures) = msg else { return };
-                    QUEUED.fetch_sub(captures.len(), Ordering::Relaxed);
-                    self.take(captures);
+                recv(wake) -> _ => {
+                    // A delivery's worth is queued: send full batches, keep the rest for the
+                    // next wake or sweep.
+                    self.take_queued(&rx);
                     if self.batch.len() >= self.setup.config.batch_size {
                         self.flush_batch();
                         flush_at = None;
-                    } else if flush_at.is_none() {
+                    } else if flush_at.is_none() && !self.batch.is_empty() {
                         flush_at = Some(Instant::now() + self.setup.config.flush_interval);
                     }
                 }
-                recv(crossbeam_channel::at(wake)) -> _ => {
+                recv(crossbeam_channel::at(wake_at)) -> _ => {
                     let now = Instant::now();
                     let mut due = flush_at.is_some_and(|f| now >= f);
                     if now >= sweep_at {
                         // These waited up to a flush interval already: send them now.
                         local::sweep(|captures| self.take(captures));
+                        self.take_queued(&rx);
                         due |= !self.batch.is_empty();
                         sweep_at = now + self.setup.config.flush_interval;
                     }
@@ -270,6 +273,14 @@ impl Worker {
         Counters::add(&COUNTERS.received, captures.len());
         Counters::add(&COUNTERS.holding, captures.len());
         self.batch.extend(captures);
+    }
+
+    /// Takes everything on the queue right now into the batch.
+    fn take_queued(&mut self, rx: &Receiver<Vec<Capture>>) {
+        while let Ok(captures) = rx.try_recv() {
+            QUEUED.fetch_sub(captures.len(), Ordering::Relaxed);
+            self.take(captures);
+        }
     }
 
     /// Sends everything captured before now, in batches: thread buffers and the queue.
