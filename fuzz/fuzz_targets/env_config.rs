@@ -70,7 +70,9 @@ fuzz_target!(|input: Input| {
     assert_eq!(env.app_version, non_blank(&input.values[5]));
     assert_eq!(
         env.debug,
-        input.values[6].as_deref().is_some_and(|v| parse_switch(v) == Switch::On)
+        input.values[6]
+            .as_deref()
+            .is_some_and(|v| parse_switch(v) == Switch::On)
     );
     assert_eq!(
         env.state_dir,
@@ -86,7 +88,11 @@ fuzz_target!(|input: Input| {
         input.consent.or(input.code).unwrap_or(false)
     };
     let (on, reason) = decide(&env, input.consent, input.code);
-    assert_eq!(on, expected, "{env:?} consent={:?} code={:?}", input.consent, input.code);
+    assert_eq!(
+        on, expected,
+        "{env:?} consent={:?} code={:?}",
+        input.consent, input.code
+    );
     // The reason renders for the admin page and the JSON status without panicking.
     let _ = reason.to_string();
     let _ = serde_json::to_string(&reason).expect("reason serialises");

@@ -55,7 +55,10 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(dir.join(STATE_FILE_NAME), data).expect("write input");
     let store = StateStore::open(dir);
     let state = store.state();
-    assert!(store.is_persistent(), "a writable directory stays persistent");
+    assert!(
+        store.is_persistent(),
+        "a writable directory stays persistent"
+    );
     assert!(!state.install_id.trim().is_empty());
     assert!(!state.salt.as_bytes().is_empty());
     assert_eq!(state.distinct_id().len(), 64);

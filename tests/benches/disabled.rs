@@ -96,7 +96,11 @@ fn disabled(c: &mut Criterion) {
     for x in 0..1_000 {
         black_box(tracked_expensive(black_box(x)));
     }
-    assert_eq!(EXPENSIVE_CALLS.load(Ordering::Relaxed), 0, "props evaluated while disabled");
+    assert_eq!(
+        EXPENSIVE_CALLS.load(Ordering::Relaxed),
+        0,
+        "props evaluated while disabled"
+    );
     assert_eq!(telemetry_core::pipeline::stats().captured, 0);
 
     let mut g = c.benchmark_group("disabled/sync");
@@ -106,7 +110,9 @@ fn disabled(c: &mut Criterion) {
         b.iter(|| tracked_expensive(black_box(7)))
     });
     // What the expensive property would cost if it were evaluated (for scale).
-    g.bench_function("the expensive prop alone", |b| b.iter(|| expensive(black_box(7))));
+    g.bench_function("the expensive prop alone", |b| {
+        b.iter(|| expensive(black_box(7)))
+    });
     g.finish();
 
     // What an instrumented async fn adds to its future (moved on every spawn or `pin!`).

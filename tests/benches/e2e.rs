@@ -32,12 +32,42 @@ struct Scenario {
 }
 
 const SCENARIOS: &[Scenario] = &[
-    Scenario { name: "ours, queue 200k", ours: true, queue: Some(200_000), gzip: false },
-    Scenario { name: "posthog-rs, queue 200k", ours: false, queue: Some(200_000), gzip: false },
-    Scenario { name: "ours, default queue (50k)", ours: true, queue: None, gzip: false },
-    Scenario { name: "posthog-rs, default queue (10k)", ours: false, queue: None, gzip: false },
-    Scenario { name: "ours, queue 200k, gzip", ours: true, queue: Some(200_000), gzip: true },
-    Scenario { name: "posthog-rs, queue 200k, gzip", ours: false, queue: Some(200_000), gzip: true },
+    Scenario {
+        name: "ours, queue 200k",
+        ours: true,
+        queue: Some(200_000),
+        gzip: false,
+    },
+    Scenario {
+        name: "posthog-rs, queue 200k",
+        ours: false,
+        queue: Some(200_000),
+        gzip: false,
+    },
+    Scenario {
+        name: "ours, default queue (50k)",
+        ours: true,
+        queue: None,
+        gzip: false,
+    },
+    Scenario {
+        name: "posthog-rs, default queue (10k)",
+        ours: false,
+        queue: None,
+        gzip: false,
+    },
+    Scenario {
+        name: "ours, queue 200k, gzip",
+        ours: true,
+        queue: Some(200_000),
+        gzip: true,
+    },
+    Scenario {
+        name: "posthog-rs, queue 200k, gzip",
+        ours: false,
+        queue: Some(200_000),
+        gzip: true,
+    },
 ];
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -84,8 +114,18 @@ impl Outcome {
             .split_whitespace()
             .map(|x| x.parse().ok())
             .collect::<Option<_>>()?;
-        let &[n, loop_ms, total_ms, delivered, unique, captured, sent, dropped, failed, lifecycle] =
-            v.as_slice()
+        let &[
+            n,
+            loop_ms,
+            total_ms,
+            delivered,
+            unique,
+            captured,
+            sent,
+            dropped,
+            failed,
+            lifecycle,
+        ] = v.as_slice()
         else {
             return None;
         };
@@ -160,14 +200,26 @@ fn main() {
     // `--quick` (or criterion's `--profile-time`, when all benches get one CI flag): a smoke run.
     let quick = std::env::args().any(|a| a == "--quick" || a == "--profile-time");
     if let Ok(name) = std::env::var(SCENARIO_VAR) {
-        let n: u64 = std::env::var(N_VAR).ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
-        let s = SCENARIOS.iter().find(|s| s.name == name).expect("known scenario");
+        let n: u64 = std::env::var(N_VAR)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200_000);
+        let s = SCENARIOS
+            .iter()
+            .find(|s| s.name == name)
+            .expect("known scenario");
         println!("{}", run_scenario(s, n).line());
         return;
     }
-    let (n, runs) = if quick { (20_000u64, 1) } else { (200_000u64, 3) };
+    let (n, runs) = if quick {
+        (20_000u64, 1)
+    } else {
+        (200_000u64, 3)
+    };
     let exe = std::env::current_exe().expect("own path");
-    println!("e2e: a burst of {n} events (3 properties) to a loopback /batch/ server; median of {runs} run(s)\n");
+    println!(
+        "e2e: a burst of {n} events (3 properties) to a loopback /batch/ server; median of {runs} run(s)\n"
+    );
     println!(
         "| scenario | capture loop | until all delivered | delivered / captured | lost | unique uuids | events/s | accounting |"
     );

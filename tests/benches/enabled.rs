@@ -136,37 +136,53 @@ fn enabled(c: &mut Criterion) {
                 g.bench_function(BenchmarkId::new("ours: #[track_event] call", props), |b| {
                     b.iter_custom(|n| single(n, &ours_drain, &|i| call(props, i)))
                 });
-                g.bench_function(BenchmarkId::new("posthog-rs: build + capture()", props), |b| {
-                    b.iter_custom(|n| single(n, &ph_drain, &|i| client.capture(ph_event(props, i))))
-                });
-                g.bench_function(BenchmarkId::new("posthog-rs: capture() prebuilt", props), |b| {
-                    b.iter_custom(|n| {
-                        single_prebuilt(n, &ph_drain, &|i| ph_event(props, i), &|e| {
-                            client.capture(e)
+                g.bench_function(
+                    BenchmarkId::new("posthog-rs: build + capture()", props),
+                    |b| {
+                        b.iter_custom(|n| {
+                            single(n, &ph_drain, &|i| client.capture(ph_event(props, i)))
                         })
-                    })
-                });
+                    },
+                );
+                g.bench_function(
+                    BenchmarkId::new("posthog-rs: capture() prebuilt", props),
+                    |b| {
+                        b.iter_custom(|n| {
+                            single_prebuilt(n, &ph_drain, &|i| ph_event(props, i), &|e| {
+                                client.capture(e)
+                            })
+                        })
+                    },
+                );
             } else {
                 g.bench_function(BenchmarkId::new("ours: #[track_event] call", props), |b| {
                     b.iter_custom(|n| contended(n, &ours_drain, &no_events, &|i, _| call(props, i)))
                 });
-                g.bench_function(BenchmarkId::new("posthog-rs: build + capture()", props), |b| {
-                    b.iter_custom(|n| {
-                        contended(n, &ph_drain, &no_events, &|i, _| {
-                            client.capture(ph_event(props, i))
+                g.bench_function(
+                    BenchmarkId::new("posthog-rs: build + capture()", props),
+                    |b| {
+                        b.iter_custom(|n| {
+                            contended(n, &ph_drain, &no_events, &|i, _| {
+                                client.capture(ph_event(props, i))
+                            })
                         })
-                    })
-                });
-                g.bench_function(BenchmarkId::new("posthog-rs: capture() prebuilt", props), |b| {
-                    b.iter_custom(|n| {
-                        contended(
-                            n,
-                            &ph_drain,
-                            &|base, n| (base..base + n).rev().map(|i| ph_event(props, i)).collect(),
-                            &|_, events| client.capture(events.pop().expect("prebuilt")),
-                        )
-                    })
-                });
+                    },
+                );
+                g.bench_function(
+                    BenchmarkId::new("posthog-rs: capture() prebuilt", props),
+                    |b| {
+                        b.iter_custom(|n| {
+                            contended(
+                                n,
+                                &ph_drain,
+                                &|base, n| {
+                                    (base..base + n).rev().map(|i| ph_event(props, i)).collect()
+                                },
+                                &|_, events| client.capture(events.pop().expect("prebuilt")),
+                            )
+                        })
+                    },
+                );
             }
         }
         g.finish();

@@ -11,8 +11,8 @@ mod common;
 
 use std::process::Command;
 
-use telemetry_tests::capture_server::{CaptureServer, Mode};
 use common::{call, install_ours, ph_event, posthog_client, proc_status_kib};
+use telemetry_tests::capture_server::{CaptureServer, Mode};
 
 const SCENARIO_VAR: &str = "MEMORY_BENCH_SCENARIO";
 
@@ -27,10 +27,34 @@ struct Scenario {
 }
 
 const SCENARIOS: &[Scenario] = &[
-    Scenario { name: "ours, 3 props, default bound", ours: true, props: 3, queue: None, bound: 50_000 },
-    Scenario { name: "ours, 8 props, default bound", ours: true, props: 8, queue: None, bound: 50_000 },
-    Scenario { name: "posthog-rs, 3 props, bound 50k", ours: false, props: 3, queue: Some(50_000), bound: 50_000 },
-    Scenario { name: "posthog-rs, 3 props, default bound", ours: false, props: 3, queue: None, bound: 10_000 },
+    Scenario {
+        name: "ours, 3 props, default bound",
+        ours: true,
+        props: 3,
+        queue: None,
+        bound: 50_000,
+    },
+    Scenario {
+        name: "ours, 8 props, default bound",
+        ours: true,
+        props: 8,
+        queue: None,
+        bound: 50_000,
+    },
+    Scenario {
+        name: "posthog-rs, 3 props, bound 50k",
+        ours: false,
+        props: 3,
+        queue: Some(50_000),
+        bound: 50_000,
+    },
+    Scenario {
+        name: "posthog-rs, 3 props, default bound",
+        ours: false,
+        props: 3,
+        queue: None,
+        bound: 10_000,
+    },
 ];
 
 fn run_scenario(s: &Scenario) -> (u64, u64, u64) {
@@ -72,13 +96,20 @@ fn main() {
     // `--quick` (or criterion's `--profile-time`, when all benches get one CI flag): a smoke run.
     let quick = std::env::args().any(|a| a == "--quick" || a == "--profile-time");
     if let Ok(name) = std::env::var(SCENARIO_VAR) {
-        let s = SCENARIOS.iter().find(|s| s.name == name).expect("known scenario");
+        let s = SCENARIOS
+            .iter()
+            .find(|s| s.name == name)
+            .expect("known scenario");
         run_scenario(s);
         return;
     }
     let exe = std::env::current_exe().expect("own path");
-    println!("memory: peak RSS (VmHWM) with the worker stuck on a hung server, 2 x bound events captured\n");
-    println!("| scenario | bound | queued | VmHWM empty | VmHWM full | growth | per queued event |");
+    println!(
+        "memory: peak RSS (VmHWM) with the worker stuck on a hung server, 2 x bound events captured\n"
+    );
+    println!(
+        "| scenario | bound | queued | VmHWM empty | VmHWM full | growth | per queued event |"
+    );
     println!("|---|---|---|---|---|---|---|");
     let scenarios: &[Scenario] = if quick { &SCENARIOS[..1] } else { SCENARIOS };
     for s in scenarios {
@@ -95,7 +126,11 @@ fn main() {
             .filter_map(|x| x.parse().ok())
             .collect();
         let [empty, full, queued] = v[..] else {
-            panic!("scenario {} failed: {stdout}\n{}", s.name, String::from_utf8_lossy(&out.stderr));
+            panic!(
+                "scenario {} failed: {stdout}\n{}",
+                s.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
         let growth = full.saturating_sub(empty);
         println!(

@@ -113,7 +113,10 @@ impl Driver {
             if pred(&stats) {
                 return stats;
             }
-            assert!(Instant::now() < deadline, "waited {limit:?} for {what}: {stats}");
+            assert!(
+                Instant::now() < deadline,
+                "waited {limit:?} for {what}: {stats}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -173,7 +176,11 @@ fn fault_then_recover(
     let mut driver = Driver::start(&dir, &[("POSTHOG_HOST", url)]);
     // Captures while failing: fast, and the failure is counted.
     driver.capture(500, "before");
-    driver.wait_stats("the failure to be counted", Duration::from_secs(20), failure_counted);
+    driver.wait_stats(
+        "the failure to be counted",
+        Duration::from_secs(20),
+        failure_counted,
+    );
     driver.capture(500, "before");
     let failing = driver.stats();
     assert!(failure_counted(&failing), "{failing}");
@@ -184,7 +191,11 @@ fn fault_then_recover(
     while server_events() < 100 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(server_events(), 100, "the new events arrived once the server was back");
+    assert_eq!(
+        server_events(),
+        100,
+        "the new events arrived once the server was back"
+    );
     let (stats, stderr) = driver.shutdown();
     assert_eq!(
         count_lines(&stderr, FAILED_LINE),
@@ -203,7 +214,11 @@ fn shutdown_while_failing(tag: &str, url: &str) {
     let (stats, stderr) = driver.shutdown();
     assert!(count_lines(&stderr, FAILED_LINE) <= 1, "{stderr}");
     assert!(count_lines(&stderr, "shutdown timed out") <= 1, "{stderr}");
-    assert_eq!(stats["sent"].as_u64().unwrap(), 0, "nothing can be sent: {stats}");
+    assert_eq!(
+        stats["sent"].as_u64().unwrap(),
+        0,
+        "nothing can be sent: {stats}"
+    );
 }
 
 /// Events named `driver.after` that reached a [`CaptureServer`].
@@ -288,7 +303,10 @@ fn server_down_then_back_on_the_same_port() {
         l.local_addr().unwrap()
     };
     let url = format!("http://{addr}");
-    shutdown_while_failing("down-shutdown", &telemetry_tests::capture_server::refused_url());
+    shutdown_while_failing(
+        "down-shutdown",
+        &telemetry_tests::capture_server::refused_url(),
+    );
     let back: std::sync::Mutex<Option<CountingServer>> = std::sync::Mutex::new(None);
     let (stats, _) = fault_then_recover(
         "down",
@@ -355,7 +373,11 @@ fn corrupt_state_file() {
     let dir = temp_dir("corrupt");
     let state: PathBuf = dir.join("state");
     std::fs::create_dir_all(&state).unwrap();
-    std::fs::write(state.join("install.json"), b"{\"install_id\": \x00\xff garbage").unwrap();
+    std::fs::write(
+        state.join("install.json"),
+        b"{\"install_id\": \x00\xff garbage",
+    )
+    .unwrap();
     let url = server.url();
     let mut driver = Driver::start(&dir, &[("POSTHOG_HOST", url.as_str())]);
     let status = driver.cmd("status", Duration::from_secs(10));

@@ -14,7 +14,8 @@ fn huge_number_under_an_unknown_key_survives_rewrites() {
     let again: InstallState = serde_json::from_str(&text).unwrap();
     assert_eq!(again, state);
 
-    let dir = std::env::temp_dir().join(format!("telemetry-fuzz-regression-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("telemetry-fuzz-regression-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(STATE_FILE_NAME), input).unwrap();

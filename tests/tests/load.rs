@@ -20,7 +20,7 @@ const QUEUE: usize = 10_000;
 const RSS_BOUND_KIB: u64 = 64 * 1024;
 
 /// A load-test event.
-#[track_event("load.tick", props(thread = thread, seq = seq, even = seq % 2 == 0))]
+#[track_event("load.tick", props(thread = thread, seq = seq, even = seq.is_multiple_of(2)))]
 fn tick(thread: u64, seq: u64) -> u64 {
     thread ^ seq
 }
@@ -84,7 +84,10 @@ fn eight_threads_through_a_small_queue_stay_bounded_and_exact() {
     );
     assert_eq!(stats.dropped, stats.dropped_queue_full, "{stats:?}");
     // The server got exactly what was counted as sent (the pings included), no more.
-    assert_eq!(server.wait_for_events(stats.sent, Duration::from_secs(10)), stats.sent);
+    assert_eq!(
+        server.wait_for_events(stats.sent, Duration::from_secs(10)),
+        stats.sent
+    );
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(server.events(), stats.sent, "{stats:?}");
     assert_eq!(server.bad_requests(), 0);
@@ -128,7 +131,10 @@ fn quiet_and_exiting_threads_lose_nothing(telemetry: &Telemetry, server: &Counti
     let after = telemetry_core::pipeline::stats();
     assert_eq!(after.captured - before.captured, 8, "{after:?}");
     assert_eq!(after.sent - before.sent, 8, "{after:?}");
-    assert_eq!(server.wait_for_events(after.sent, Duration::from_secs(10)), after.sent);
+    assert_eq!(
+        server.wait_for_events(after.sent, Duration::from_secs(10)),
+        after.sent
+    );
     drop(parked_tx);
     quiet.join().unwrap();
 }

@@ -63,7 +63,11 @@ fn same_event_verdict(name: &str) -> Result<(), TestCaseError> {
         }
         _ => prop_assert!(false, "macro {macro_result:?} vs runtime {core_result:?}"),
     }
-    prop_assert_eq!(core_result.is_ok(), contract_accepts_event(name), "contract");
+    prop_assert_eq!(
+        core_result.is_ok(),
+        contract_accepts_event(name),
+        "contract"
+    );
     prop_assert_eq!(core_result.is_ok(), !catalog_rejects(name), "catalog lint");
     Ok(())
 }
@@ -133,7 +137,9 @@ fn property_names() -> impl Strategy<Value = String> {
         (
             prop::sample::select(personal),
             prop::sample::select(vec!["", "has_", "is_", "user_", "x"]),
-            prop::sample::select(vec!["", "_name", "_title", "_email", "_address", "_id", "s"]),
+            prop::sample::select(vec![
+                "", "_name", "_title", "_email", "_address", "_id", "s"
+            ]),
         )
             .prop_map(|(word, pre, post)| format!("{pre}{word}{post}")),
         "\\PC{0,30}",
@@ -161,7 +167,10 @@ fn the_two_copies_are_identical() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let a = std::fs::read_to_string(root.join("telemetry-macros/src/naming.rs")).unwrap();
     let b = std::fs::read_to_string(root.join("telemetry-core/src/naming.rs")).unwrap();
-    assert!(a == b, "telemetry-macros/src/naming.rs and telemetry-core/src/naming.rs differ");
+    assert!(
+        a == b,
+        "telemetry-macros/src/naming.rs and telemetry-core/src/naming.rs differ"
+    );
 }
 
 #[test]
@@ -189,7 +198,16 @@ fn edge_cases_agree() {
     let longest = format!("a.{}", "b".repeat(62));
     same_event_verdict(&longest).unwrap();
     same_event_verdict(&format!("{longest}b")).unwrap();
-    for name in ["", "a", "_a", "a-b", "email", "has_email", "user_email", "projectId"] {
+    for name in [
+        "",
+        "a",
+        "_a",
+        "a-b",
+        "email",
+        "has_email",
+        "user_email",
+        "projectId",
+    ] {
         same_property_verdict(name).unwrap();
     }
 }
