@@ -181,7 +181,7 @@ impl Worker {
                     Err(_) => return,
                 },
                 recv(wake) -> _ => {
-                    // A delivery's worth is queued: send full batches, keep the rest for the
+                    // A delivery's worth is queued: send one full batch, keep the rest for the
                     // next wake or sweep.
                     self.take_queued(&rx);
                     if self.batch.len() >= self.setup.config.batch_size {
@@ -275,11 +275,18 @@ impl Worker {
         self.batch.extend(captures);
     }
 
-    /// Takes everything on the queue right now into the batch.
+    /// Takes queued events into the batch until it holds a delivery's worth. If more are
+    /// queued, wakes itself to come back for them after checking for control messages (one
+    /// batch at a time, so an opt-out or a shutdown is seen between two deliveries), and so
+    /// that events wait in the bounded queue, not in an unbounded batch.
     fn take_queued(&mut self, rx: &Receiver<Vec<Capture>>) {
-        while let Ok(captures) = rx.try_recv() {
+        while self.batch.len() < self.setup.config.batch_size {
+            let Ok(captures) = rx.try_recv() else { break };
             QUEUED.fetch_sub(captures.len(), Ordering::Relaxed);
             self.take(captures);
+        }
+        if !rx.is_empty() {
+            let _ = queue().wake_tx.try_send(());
         }
     }
 
@@ -321,18 +328,20 @@ impl Worker {
     /// Sends the batch, at most `batch_size` events per delivery.
     fn flush_batch(&mut self) {
         let size = self.setup.config.batch_size.max(1);
-        while !self.batch.is_empty() {
-            let n = self.batch.len().min(size);
-            let events = self.render(&self.batch[..n]);
+        // Chunks of the whole batch (it can hold a sweep of many threads' buffers): draining
+        // the front of a long Vec chunk by chunk would shift the rest each time.
+        let mut batch = std::mem::take(&mut self.batch);
+        for chunk in batch.chunks(size) {
+            let events = self.render(chunk);
             let result = self.setup.sink.send(&events);
-            self.batch.drain(..n);
-            self.settle(n, result);
+            self.settle(chunk.len(), result);
             if self.is_abandoned() {
                 // A shutdown gave up on us and has counted the rest as dropped already.
-                self.batch.clear();
-                return;
+                break;
             }
         }
+        batch.clear();
+        self.batch = batch;
         if FULL_REPORTED.load(Ordering::Relaxed) && QUEUED.load(Ordering::Relaxed) == 0 {
             FULL_REPORTED.store(false, Ordering::Relaxed);
         }
