@@ -184,7 +184,9 @@ mod tests {
 
     #[test]
     fn every_accepted_and_rejected_spelling() {
-        for v in ["true", "TRUE", "True", "1", "yes", "YES", "on", "On", " on "] {
+        for v in [
+            "true", "TRUE", "True", "1", "yes", "YES", "on", "On", " on ",
+        ] {
             assert_eq!(parse_switch(v), Switch::On, "{v:?}");
         }
         for v in ["false", "FALSE", "0", "no", "No", "off", "OFF", "", "  "] {

@@ -9,9 +9,9 @@ use chrono::Utc;
 use crate::config::{EnvConfig, Reason, Switch, decide};
 use crate::fingerprint::Identity;
 use crate::lifecycle::runner::LifecycleRunner;
-use crate::state::{Consent, StateStore, default_state_dir};
 use crate::pipeline::{self, PipelineConfig, Stats, WorkerHandle, WorkerSetup};
 use crate::sink::{JsonlSink, PostHogOptions, PostHogSink, Sink, SinkError, StderrSink};
+use crate::state::{Consent, StateStore, default_state_dir};
 use crate::wire::WireEvent;
 
 /// Where events go when telemetry is on and no PostHog key is set.
@@ -331,7 +331,11 @@ impl Telemetry {
 
     /// Whether events are currently captured and sent.
     pub fn is_enabled(&self) -> bool {
-        self.inner.decision.lock().unwrap_or_else(|e| e.into_inner()).0
+        self.inner
+            .decision
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
     }
 
     /// Status for an admin page.

@@ -18,8 +18,14 @@ pub const LIB_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Properties the toolkit adds to every event on its own, with what each means.
 pub const AUTOMATIC_PROPERTIES: &[(&str, &str)] = &[
-    ("app_version", "The version of the application that sent the event."),
-    ("$lib", "The library that sent the event: always \"telemetry-core\"."),
+    (
+        "app_version",
+        "The version of the application that sent the event.",
+    ),
+    (
+        "$lib",
+        "The library that sent the event: always \"telemetry-core\".",
+    ),
     ("$lib_version", "The version of telemetry-core."),
     (
         "$process_person_profile",
@@ -153,7 +159,10 @@ mod tests {
             let uuid = uuid::Uuid::parse_str(id).unwrap();
             assert_eq!(uuid.get_version_num(), 7);
             let (secs, nanos) = uuid.get_timestamp().unwrap().to_unix();
-            assert_eq!(secs * 1000 + u64::from(nanos) / 1_000_000, 1_780_000_000_123);
+            assert_eq!(
+                secs * 1000 + u64::from(nanos) / 1_000_000,
+                1_780_000_000_123
+            );
         }
     }
 }

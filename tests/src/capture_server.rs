@@ -140,7 +140,12 @@ impl CaptureServer {
             if count >= n || now >= deadline {
                 return log.requests.iter().flat_map(Received::events).collect();
             }
-            log = self.shared.changed.wait_timeout(log, deadline - now).unwrap().0;
+            log = self
+                .shared
+                .changed
+                .wait_timeout(log, deadline - now)
+                .unwrap()
+                .0;
         }
     }
 
@@ -153,7 +158,12 @@ impl CaptureServer {
             if log.attempts >= n || now >= deadline {
                 return log.attempts;
             }
-            log = self.shared.changed.wait_timeout(log, deadline - now).unwrap().0;
+            log = self
+                .shared
+                .changed
+                .wait_timeout(log, deadline - now)
+                .unwrap()
+                .0;
         }
     }
 }

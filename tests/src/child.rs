@@ -42,7 +42,13 @@ impl Finished {
 
 /// Runs `exe` in `dir` with a clean toolkit environment plus `env`, killing it after
 /// `limit`. Panics if it had to be killed.
-pub fn run(exe: &str, dir: &Path, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Finished {
+pub fn run(
+    exe: &str,
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Finished {
     let mut cmd = Command::new(exe);
     cmd.current_dir(dir)
         .args(args)

@@ -14,8 +14,17 @@ fn events_of_a_linked_crate_are_in_the_catalog_without_being_called() {
         .filter(|e| e.site.file.ends_with("examples/quickstart/src/handlers.rs"))
         .map(|e| e.name)
         .collect();
-    for name in ["auth.login", "project.created", "timer.started", "timer.stopped", "export.csv"] {
-        assert!(from_quickstart.contains(&name), "{name} missing: {from_quickstart:?}");
+    for name in [
+        "auth.login",
+        "project.created",
+        "timer.started",
+        "timer.stopped",
+        "export.csv",
+    ] {
+        assert!(
+            from_quickstart.contains(&name),
+            "{name} missing: {from_quickstart:?}"
+        );
     }
     let created = catalog
         .events()

@@ -72,17 +72,28 @@ fn consent_is_applied_at_once_persisted_and_overridden_by_the_environment() {
     complete_task(4);
     let started = Instant::now();
     telemetry.set_consent(false);
-    assert!(started.elapsed() < Duration::from_millis(200), "opt-out never waits");
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "opt-out never waits"
+    );
     let status = telemetry.status();
     assert!(!status.enabled);
     assert_eq!(status.reason_code, Reason::Consent(false));
     complete_task(5); // not even captured
     assert!(telemetry.flush());
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(server.events().len(), 3, "nothing after the opt-out was sent");
+    assert_eq!(
+        server.events().len(),
+        3,
+        "nothing after the opt-out was sent"
+    );
     let after = telemetry_core::pipeline::stats();
     assert_eq!(after.captured - before.captured, 2);
-    assert_eq!(after.dropped - before.dropped, 2, "the two queued events were discarded");
+    assert_eq!(
+        after.dropped - before.dropped,
+        2,
+        "the two queued events were discarded"
+    );
     assert_eq!(after.sent, before.sent);
     telemetry.shutdown();
 

@@ -74,7 +74,11 @@ fn delivers_exactly_the_declared_events_to_posthog() {
     assert!(out.output.status.success(), "stderr: {}", out.stderr());
 
     let requests = server.requests();
-    assert!(!requests.is_empty(), "nothing arrived; stderr: {}", out.stderr());
+    assert!(
+        !requests.is_empty(),
+        "nothing arrived; stderr: {}",
+        out.stderr()
+    );
     for request in &requests {
         assert!(request.path.starts_with("/batch/"), "{}", request.path);
         assert_eq!(request.body["api_key"], KEY);
@@ -85,7 +89,10 @@ fn delivers_exactly_the_declared_events_to_posthog() {
         .iter()
         .map(|e| e["event"].as_str().unwrap())
         .collect();
-    assert_eq!(names, DEMO_EVENTS, "one event per successful action, in order");
+    assert_eq!(
+        names, DEMO_EVENTS,
+        "one event per successful action, in order"
+    );
 
     let fingerprints: BTreeSet<&str> = user_events(&events)
         .iter()
@@ -106,7 +113,10 @@ fn delivers_exactly_the_declared_events_to_posthog() {
         let keys: BTreeSet<&str> = props.keys().map(String::as_str).collect();
         let mut expected = declared_props(name);
         expected.extend(AUTOMATIC);
-        assert_eq!(keys, expected, "{name} carries only declared and automatic properties");
+        assert_eq!(
+            keys, expected,
+            "{name} carries only declared and automatic properties"
+        );
         assert!(
             chrono_like(event["timestamp"].as_str().unwrap()),
             "{}",
@@ -190,7 +200,11 @@ fn without_a_key_events_go_to_the_jsonl_file_as_they_would_be_sent() {
     let out = run(&dir, &[("ENABLE_TELEMETRY", "yes")]);
     assert!(out.output.status.success(), "{}", out.stderr());
     let path = dir.join("logs/telemetry.jsonl");
-    assert!(out.stdout().contains("logs/telemetry.jsonl"), "{}", out.stdout());
+    assert!(
+        out.stdout().contains("logs/telemetry.jsonl"),
+        "{}",
+        out.stdout()
+    );
     let text = std::fs::read_to_string(&path).expect("the JSONL log exists");
     let events: Vec<Value> = text
         .lines()
@@ -252,7 +266,11 @@ fn exits_within_three_seconds_when_posthog_is_down() {
         ],
     );
     assert!(out.output.status.success(), "{}", out.stderr());
-    assert!(out.elapsed < Duration::from_secs(3), "took {:?}", out.elapsed);
+    assert!(
+        out.elapsed < Duration::from_secs(3),
+        "took {:?}",
+        out.elapsed
+    );
     let failures = out
         .stderr()
         .lines()
@@ -276,7 +294,11 @@ fn exits_within_three_seconds_when_posthog_hangs() {
         ],
     );
     assert!(out.output.status.success(), "{}", out.stderr());
-    assert!(out.elapsed < Duration::from_secs(3), "took {:?}", out.elapsed);
+    assert!(
+        out.elapsed < Duration::from_secs(3),
+        "took {:?}",
+        out.elapsed
+    );
     assert!(server.attempts() >= 1, "it did try to deliver");
     assert!(
         out.stdout().contains("dropped="),
@@ -317,7 +339,14 @@ fn restarts_send_install_once_then_update_when_the_version_changes() {
     assert_eq!(names, ["telemetry.install", "telemetry.health"]);
     let install = lifecycle(&first)[0];
     let props = install["properties"].as_object().unwrap();
-    for key in ["platform", "arch", "rust_version", "environment", "deployment_method", "ci"] {
+    for key in [
+        "platform",
+        "arch",
+        "rust_version",
+        "environment",
+        "deployment_method",
+        "ci",
+    ] {
         assert!(props.contains_key(key), "install carries {key}: {props:?}");
     }
     assert_eq!(props["app_version"], "1.0.0");
@@ -346,8 +375,14 @@ fn restarts_send_install_once_then_update_when_the_version_changes() {
             .unwrap();
     let salt = state["salt"].as_str().unwrap();
     let install_id = state["install_id"].as_str().unwrap();
-    let wire = serde_json::to_string(&server.requests().iter().map(|r| &r.body).collect::<Vec<_>>())
-        .unwrap();
+    let wire = serde_json::to_string(
+        &server
+            .requests()
+            .iter()
+            .map(|r| &r.body)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
     assert!(!wire.contains(salt));
     assert!(!wire.contains(install_id));
 }

@@ -42,7 +42,11 @@ fn health_is_sent_periodically_and_at_most_once_per_interval() {
     // At start, then once per interval: never more often than that.
     let most = 1 + (elapsed.as_millis() / interval.as_millis()) as usize;
     assert!(health.len() >= 3, "periodic health pings: {}", health.len());
-    assert!(health.len() <= most, "{} pings in {elapsed:?}", health.len());
+    assert!(
+        health.len() <= most,
+        "{} pings in {elapsed:?}",
+        health.len()
+    );
     for ping in &health {
         assert_eq!(ping.properties["app_version"], "2.0.0");
         assert!(ping.properties.contains_key("deployment_method"));

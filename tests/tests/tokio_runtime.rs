@@ -33,7 +33,9 @@ async fn works_inside_a_multi_thread_runtime() {
     assert!(telemetry.flush());
     let events = server.wait_for_events(3, Duration::from_secs(5));
     assert!(
-        events.iter().any(|e| e["event"] == "report.viewed" && e["properties"]["page"] == 3),
+        events
+            .iter()
+            .any(|e| e["event"] == "report.viewed" && e["properties"]["page"] == 3),
         "{events:?}"
     );
     // Dropping the last handle inside the runtime shuts down within the bound, no panic.

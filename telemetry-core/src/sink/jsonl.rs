@@ -73,11 +73,16 @@ impl Sink for JsonlSink {
             buf.write_all(b"\n")
                 .map_err(|e| SinkError::new(e.to_string()))?;
         }
-        let bytes = buf.into_inner().map_err(|e| SinkError::new(e.to_string()))?;
+        let bytes = buf
+            .into_inner()
+            .map_err(|e| SinkError::new(e.to_string()))?;
         let result = self.file()?.write_all(&bytes);
         if let Err(e) = result {
             self.file = None; // reopen next time (the file may have been rotated away)
-            return Err(SinkError::new(format!("write {}: {e}", self.path.display())));
+            return Err(SinkError::new(format!(
+                "write {}: {e}",
+                self.path.display()
+            )));
         }
         Ok(())
     }
