@@ -329,7 +329,7 @@ mod tests {
         );
         assert_eq!(None::<u8>.to_prop_value(), PropValue::Null);
         assert_eq!(Some(4u8).to_prop_value(), PropValue::UInt(4));
-        assert_eq!((&5u8).to_prop_value(), PropValue::UInt(5));
+        assert_eq!(PropertyValue::to_prop_value(&&5u8), PropValue::UInt(5));
     }
 
     #[test]
