@@ -1,7 +1,7 @@
 //! The bounded queue between instrumented code and the sinks, and its worker thread.
 //!
-//! Callers pay for a push onto their thread's own buffer ([`submit`], see [`local`]), which
-//! moves onto the shared queue [`local::HANDOFF`] events at a time; a dedicated `std::thread`
+//! Callers pay for a push onto their thread's own buffer (`submit`, see `local.rs`), which
+//! moves onto the shared queue `local::HANDOFF` events at a time; a dedicated `std::thread`
 //! renders, hashes and delivers in batches. The queue is bounded ([`PipelineConfig::queue_capacity`]): when it is
 //! full, new events are dropped and counted, never blocking the caller. (Up to
 //! `HANDOFF - 1` events per thread wait in its buffer on top of the bound, until the worker's
