@@ -23,8 +23,11 @@ use common::{call, install_ours, ph_event, posthog_client};
 use counting_server::CountingServer;
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 
-/// Events per timed chunk (all threads together).
+/// Events per timed chunk on one thread.
 const CHUNK: u64 = 10_000;
+/// Events per timed round, all threads together: large enough that the barrier at each round's
+/// start and end (a futex wake of 8 threads on 2 cores) stays a small part of it.
+const ROUND: u64 = 40_000;
 const THREADS: u64 = 8;
 
 /// Runs `iters` calls of `body` on this thread in chunks, timing only the calls.
@@ -78,7 +81,7 @@ fn contended(
     body: &(dyn Fn(u64, &mut Vec<posthog_rs::Event>) + Sync),
 ) -> Duration {
     let per_thread = iters.div_ceil(THREADS).max(1);
-    let chunk = CHUNK / THREADS;
+    let chunk = ROUND / THREADS;
     let rounds = per_thread.div_ceil(chunk);
     let barrier = Barrier::new(THREADS as usize);
     let wall = Mutex::new(Duration::ZERO);
