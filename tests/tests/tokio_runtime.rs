@@ -27,6 +27,7 @@ async fn works_inside_a_multi_thread_runtime() {
         })
         .state_dir(&dir)
         .posthog("phc_tokio", Some(server.url()))
+        .gzip(false)
         .install();
     let handle = tokio::spawn(view_report(3));
     assert_eq!(handle.await.unwrap(), 3);
@@ -38,6 +39,8 @@ async fn works_inside_a_multi_thread_runtime() {
             .any(|e| e["event"] == "report.viewed" && e["properties"]["page"] == 3),
         "{events:?}"
     );
+    // Plain bodies when gzip is off (the other end-to-end tests cover gzipped ones).
+    assert!(server.requests().iter().all(|r| !r.gzip && r.body["api_key"] == "phc_tokio"));
     // Dropping the last handle inside the runtime shuts down within the bound, no panic.
     drop(telemetry);
 }
