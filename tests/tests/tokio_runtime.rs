@@ -40,7 +40,12 @@ async fn works_inside_a_multi_thread_runtime() {
         "{events:?}"
     );
     // Plain bodies when gzip is off (the other end-to-end tests cover gzipped ones).
-    assert!(server.requests().iter().all(|r| !r.gzip && r.body["api_key"] == "phc_tokio"));
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| !r.gzip && r.body["api_key"] == "phc_tokio")
+    );
     // Dropping the last handle inside the runtime shuts down within the bound, no panic.
     drop(telemetry);
 }
