@@ -137,7 +137,11 @@ impl PostHogApiServer {
 
     /// Another valid key, without the `*_definition:write` scopes.
     pub fn read_only_key(self, key: &str) -> PostHogApiServer {
-        self.state.lock().unwrap().keys.push((key.to_owned(), false));
+        self.state
+            .lock()
+            .unwrap()
+            .keys
+            .push((key.to_owned(), false));
         self
     }
 
@@ -314,7 +318,9 @@ fn route(
         ["api", "projects", project, resource, id] => (*project, *resource, Some(*id)),
         _ => return not_found(),
     };
-    if !path_only.ends_with('/') || !matches!(resource, "event_definitions" | "property_definitions") {
+    if !path_only.ends_with('/')
+        || !matches!(resource, "event_definitions" | "property_definitions")
+    {
         return not_found();
     }
     let Some(token) = auth.and_then(|a| a.strip_prefix("Bearer ")) else {
@@ -340,9 +346,19 @@ fn route(
     }
     let events = resource == "event_definitions";
     if method != "GET" && !may_write {
-        let scope = if events { "event_definition" } else { "property_definition" };
+        let scope = if events {
+            "event_definition"
+        } else {
+            "property_definition"
+        };
         let detail = format!("API key missing required scope '{scope}:write'");
-        return error(403, "authentication_error", "permission_denied", &detail, None);
+        return error(
+            403,
+            "authentication_error",
+            "permission_denied",
+            &detail,
+            None,
+        );
     }
     let params = parse_query(query);
     match (events, id, method) {
@@ -394,7 +410,9 @@ fn decode(text: &str) -> String {
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -412,11 +430,22 @@ fn list(
     host: &str,
     params: &[(String, String)],
 ) -> (u16, Value) {
-    let get = |key: &str| params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let get = |key: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
     let number = |key: &str, default: usize| match get(key) {
         None => Ok(default),
         Some(v) => v.parse::<usize>().map_err(|_| {
-            error(400, "validation_error", "invalid", "A valid integer is required.", Some(key))
+            error(
+                400,
+                "validation_error",
+                "invalid",
+                "A valid integer is required.",
+                Some(key),
+            )
         }),
     };
     let limit = match number("limit", state.page_size) {
@@ -501,8 +530,16 @@ fn page(
 }
 
 fn represent(state: &State, events: bool, i: usize) -> Value {
-    let def = if events { &state.events[i] } else { &state.props[i] };
-    let tags = if state.enterprise { json!(def.tags) } else { json!([]) };
+    let def = if events {
+        &state.events[i]
+    } else {
+        &state.props[i]
+    };
+    let tags = if state.enterprise {
+        json!(def.tags)
+    } else {
+        json!([])
+    };
     let mut out = Map::new();
     out.insert("id".into(), json!(def.id));
     out.insert("name".into(), json!(def.name));
@@ -520,7 +557,10 @@ fn represent(state: &State, events: bool, i: usize) -> Value {
             out.insert("hidden".into(), json!(false));
         }
     } else {
-        out.insert("is_numerical".into(), json!(def.property_type.as_deref() == Some("Numeric")));
+        out.insert(
+            "is_numerical".into(),
+            json!(def.property_type.as_deref() == Some("Numeric")),
+        );
         out.insert("property_type".into(), json!(def.property_type));
         out.insert("is_seen_on_filtered_events".into(), Value::Null);
         if state.enterprise {
@@ -568,11 +608,23 @@ fn create_event(state: &mut State, body: &Value) -> (u16, Value) {
         return rejected;
     }
     let Some(name) = body["name"].as_str().filter(|n| !n.is_empty()) else {
-        return error(400, "validation_error", "required", "This field is required.", Some("name"));
+        return error(
+            400,
+            "validation_error",
+            "required",
+            "This field is required.",
+            Some("name"),
+        );
     };
     if state.events.iter().any(|d| d.name == name) {
         let detail = format!("Event definition with name '{name}' already exists");
-        return error(400, "validation_error", "invalid_input", &detail, Some("name"));
+        return error(
+            400,
+            "validation_error",
+            "invalid_input",
+            &detail,
+            Some("name"),
+        );
     }
     let id = state.new_id();
     let enterprise = state.enterprise;
@@ -581,7 +633,11 @@ fn create_event(state: &mut State, body: &Value) -> (u16, Value) {
         name: name.to_owned(),
         description: body["description"].as_str().unwrap_or_default().to_owned(),
         // Unlicensed tagging: dropped silently.
-        tags: if enterprise { tags_of(body).unwrap_or_default() } else { Vec::new() },
+        tags: if enterprise {
+            tags_of(body).unwrap_or_default()
+        } else {
+            Vec::new()
+        },
         property_type: None,
         last_seen_at: None,
     });
@@ -615,8 +671,17 @@ fn update_property(state: &mut State, id: &str, body: &Value) -> (u16, Value) {
         None => None,
         Some(Value::String(t)) if PROPERTY_TYPES.contains(&t.as_str()) => Some(t.clone()),
         Some(other) => {
-            let detail = format!("\"{}\" is not a valid choice.", other.as_str().unwrap_or_default());
-            return error(400, "validation_error", "invalid_choice", &detail, Some("property_type"));
+            let detail = format!(
+                "\"{}\" is not a valid choice.",
+                other.as_str().unwrap_or_default()
+            );
+            return error(
+                400,
+                "validation_error",
+                "invalid_choice",
+                &detail,
+                Some("property_type"),
+            );
         }
     };
     if !state.enterprise {
@@ -625,7 +690,13 @@ fn update_property(state: &mut State, id: &str, body: &Value) -> (u16, Value) {
         let type_changes = property_type.is_some() && property_type != def.property_type;
         let tags_change = tags_of(body).is_some_and(|t| !t.is_empty());
         if !type_changes || tags_change {
-            return error(402, "server_error", "payment_required", PAYMENT_REQUIRED, None);
+            return error(
+                402,
+                "server_error",
+                "payment_required",
+                PAYMENT_REQUIRED,
+                None,
+            );
         }
         state.props[i].property_type = property_type;
         return (200, represent(state, false, i));

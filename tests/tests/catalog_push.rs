@@ -59,33 +59,60 @@ fn first_push_creates_and_updates_a_second_push_writes_nothing() {
 
     let output = push(&server, KEY, "push");
     let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}\n{}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
 
     let events = catalog_events(&catalog());
     assert!(events.len() > 2, "{events:?}");
     for (name, description) in &events {
-        let def = server.event(name).unwrap_or_else(|| panic!("{name} not in PostHog"));
+        let def = server
+            .event(name)
+            .unwrap_or_else(|| panic!("{name} not in PostHog"));
         assert_eq!(&def.description, description, "{name}");
         assert!(def.tags.iter().any(|t| t == TAG), "{name}: {:?}", def.tags);
     }
-    assert_eq!(server.event("someone.elses").unwrap().tags, Vec::<String>::new());
+    assert_eq!(
+        server.event("someone.elses").unwrap().tags,
+        Vec::<String>::new()
+    );
     let install = server.event("telemetry.install").unwrap();
-    assert!(install.last_seen_at.is_some(), "updated in place, not re-created");
+    assert!(
+        install.last_seen_at.is_some(),
+        "updated in place, not re-created"
+    );
 
     let verbose = server.property("verbose").unwrap();
     assert_eq!(verbose.property_type.as_deref(), Some("Boolean"));
-    assert!(verbose.description.contains("cli.invoked"), "{}", verbose.description);
+    assert!(
+        verbose.description.contains("cli.invoked"),
+        "{}",
+        verbose.description
+    );
     let platform = server.property("platform").unwrap();
     assert!(!platform.description.is_empty());
     // Never ingested: PostHog has no definition, and the push does not try to make one.
     assert!(server.property("ci").is_none());
     assert!(stdout.contains("not seen yet  property  ci"), "{stdout}");
-    assert!(stdout.contains("created       event     cli.invoked"), "{stdout}");
-    assert!(stdout.contains("updated       event     telemetry.install"), "{stdout}");
+    assert!(
+        stdout.contains("created       event     cli.invoked"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("updated       event     telemetry.install"),
+        "{stdout}"
+    );
 
     let writes = server.writes();
     let posts: Vec<_> = writes.iter().filter(|r| r.method == "POST").collect();
-    assert_eq!(posts.len(), events.len() - 1, "one create per event PostHog lacked");
+    assert_eq!(
+        posts.len(),
+        events.len() - 1,
+        "one create per event PostHog lacked"
+    );
     assert!(posts.iter().all(|r| r.path.contains("/event_definitions/")));
     assert!(writes.iter().all(|r| r.status < 300), "{writes:?}");
 
@@ -114,8 +141,14 @@ fn a_dry_run_prints_the_plan_and_writes_nothing() {
     let output = push(&server, KEY, "push-dry-run");
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("would create  event     cli.invoked  [description, tags]"), "{stdout}");
-    assert!(stdout.contains("would update  property  verbose  [description, property_type] = Boolean"), "{stdout}");
+    assert!(
+        stdout.contains("would create  event     cli.invoked  [description, tags]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("would update  property  verbose  [description, property_type] = Boolean"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Nothing was written."), "{stdout}");
     assert!(server.writes().is_empty(), "{:?}", server.writes());
     assert!(server.event("cli.invoked").is_none());
@@ -143,7 +176,10 @@ fn a_bad_key_fails_clearly_without_printing_it() {
     // The key went only to the configured host, as a bearer token.
     for request in server.requests() {
         let auth = request.headers.iter().find(|(k, _)| k == "authorization");
-        assert!(auth.is_some_and(|(_, v)| v.starts_with("Bearer phx_")), "{request:?}");
+        assert!(
+            auth.is_some_and(|(_, v)| v.starts_with("Bearer phx_")),
+            "{request:?}"
+        );
     }
 
     let output = Command::new(env!("CARGO_BIN_EXE_catalog_cli"))
@@ -165,31 +201,56 @@ fn a_bad_key_fails_clearly_without_printing_it() {
         .unwrap();
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("HTTP 404") && stderr.contains("POSTHOG_CLI_ENV_ID"), "{stderr}");
+    assert!(
+        stderr.contains("HTTP 404") && stderr.contains("POSTHOG_CLI_ENV_ID"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn without_the_enterprise_package_it_writes_what_is_accepted_and_says_what_is_not() {
-    let server = PostHogApiServer::start(PROJECT, KEY).open_source().page_size(3);
+    let server = PostHogApiServer::start(PROJECT, KEY)
+        .open_source()
+        .page_size(3);
     server.ingest_property("verbose", Some("String"));
     server.ingest_property("platform", Some("String"));
 
     let output = push(&server, KEY, "push");
     let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}\n{}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
 
     // No event was listed, so the first create found out by the deployment's 400 on
     // `description`; every other create went without it.
-    let refused: Vec<_> = server.requests().into_iter().filter(|r| r.status >= 400).collect();
+    let refused: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.status >= 400)
+        .collect();
     assert_eq!(refused.len(), 1, "{refused:?}");
     assert_eq!(refused[0].status, 400);
     for (name, _) in catalog_events(&catalog()) {
-        let def = server.event(&name).unwrap_or_else(|| panic!("{name} not created"));
+        let def = server
+            .event(&name)
+            .unwrap_or_else(|| panic!("{name} not created"));
         assert_eq!(def.description, "");
     }
-    assert_eq!(server.property("verbose").unwrap().property_type.as_deref(), Some("Boolean"));
-    assert!(stdout.contains("Not accepted by this deployment (description, tags) for cli.invoked"), "{stdout}");
-    assert!(stdout.contains("Not accepted by this deployment (description) for platform, verbose"), "{stdout}");
+    assert_eq!(
+        server.property("verbose").unwrap().property_type.as_deref(),
+        Some("Boolean")
+    );
+    assert!(
+        stdout.contains("Not accepted by this deployment (description, tags) for cli.invoked"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Not accepted by this deployment (description) for platform, verbose"),
+        "{stdout}"
+    );
 
     let before = server.writes().len();
     let again = push(&server, KEY, "push");
@@ -197,7 +258,10 @@ fn without_the_enterprise_package_it_writes_what_is_accepted_and_says_what_is_no
     assert_eq!(again.status.code(), Some(0), "{stdout}");
     assert_eq!(server.writes().len(), before, "{stdout}");
     assert!(server.requests().iter().filter(|r| r.status >= 400).count() == 1);
-    assert!(stdout.contains("Not accepted by this deployment"), "{stdout}");
+    assert!(
+        stdout.contains("Not accepted by this deployment"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -220,6 +284,9 @@ fn the_stand_in_refuses_to_create_property_definitions_like_posthog() {
     let n = stream.read(&mut buf).unwrap();
     answer.push_str(&String::from_utf8_lossy(&buf[..n]));
     assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
-    assert!(answer.contains(r#""code":"method_not_allowed""#), "{answer}");
+    assert!(
+        answer.contains(r#""code":"method_not_allowed""#),
+        "{answer}"
+    );
     assert!(server.property("verbose").is_none());
 }

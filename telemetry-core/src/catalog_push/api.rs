@@ -111,7 +111,11 @@ impl Client {
         }
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(30))
-            .user_agent(concat!("telemetry-core/", env!("CARGO_PKG_VERSION"), " catalog-push"))
+            .user_agent(concat!(
+                "telemetry-core/",
+                env!("CARGO_PKG_VERSION"),
+                " catalog-push"
+            ))
             .build()
             .map_err(|err| format!("cannot build the HTTP client: {err}"))?;
         Ok(Client {
@@ -203,7 +207,10 @@ impl Client {
         let json: Option<Value> = serde_json::from_str(&text).ok();
         if status.is_success() {
             return json.ok_or_else(|| {
-                ApiError::Unexpected(format!("HTTP {} with a body that is not JSON", status.as_u16()))
+                ApiError::Unexpected(format!(
+                    "HTTP {} with a body that is not JSON",
+                    status.as_u16()
+                ))
             });
         }
         Err(ApiError::Status {
@@ -258,7 +265,9 @@ mod tests {
         };
         let client = Client::new(&config).unwrap();
         let url = client
-            .same_origin("http://internal:8000/api/projects/7/event_definitions/?limit=100&offset=100")
+            .same_origin(
+                "http://internal:8000/api/projects/7/event_definitions/?limit=100&offset=100",
+            )
             .unwrap();
         assert_eq!(
             url.as_str(),

@@ -178,9 +178,11 @@ impl Applier<'_> {
                         self.line(false, name, Done::Unchanged, String::new());
                         return Ok(());
                     }
-                    answer =
-                        self.client
-                            .patch(Resource::EventDefinitions, &id, &body(&description, &tags));
+                    answer = self.client.patch(
+                        Resource::EventDefinitions,
+                        &id,
+                        &body(&description, &tags),
+                    );
                 }
                 self.finish_event(name, answer, Done::Updated, &description, &tags)?;
             }

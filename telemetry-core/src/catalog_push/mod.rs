@@ -131,14 +131,21 @@ impl Config {
     /// assert!(Config::from_vars(|_| None).unwrap_err().contains("POSTHOG_CLI_TOKEN"));
     /// ```
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
-        let get = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let token = get("POSTHOG_CLI_TOKEN").ok_or(
             "POSTHOG_CLI_TOKEN is not set: give a personal API key (phx_...) with \
              event_definition:write and property_definition:write",
         )?;
         let project = get("POSTHOG_CLI_ENV_ID")
             .ok_or("POSTHOG_CLI_ENV_ID is not set: give the PostHog project id")?;
-        if !project.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !project
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(format!(
                 "POSTHOG_CLI_ENV_ID {project:?} is not a project id (digits, as in PostHog's URLs)"
             ));

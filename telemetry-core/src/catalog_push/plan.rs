@@ -69,9 +69,10 @@ fn join<'a>(names: impl Iterator<Item = &'a str>) -> String {
 }
 
 fn described(listed: &[Value]) -> Option<bool> {
-    listed
-        .first()
-        .map(|item| item.as_object().is_some_and(|o| o.contains_key("description")))
+    listed.first().map(|item| {
+        item.as_object()
+            .is_some_and(|o| o.contains_key("description"))
+    })
 }
 
 fn remote_def(item: &Value) -> Option<(String, RemoteDef)> {
@@ -83,12 +84,15 @@ fn remote_def(item: &Value) -> Option<(String, RemoteDef)> {
     };
     let tags = item["tags"]
         .as_array()
-        .map(|tags| tags.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
-    let description = match item.get("description") {
-        None => None,
-        Some(value) => Some(value.as_str().unwrap_or_default().to_owned()),
-    };
+    let description = item
+        .get("description")
+        .map(|value| value.as_str().unwrap_or_default().to_owned());
     let property_type = item["property_type"].as_str().map(str::to_owned);
     Some((
         name,
@@ -236,18 +240,19 @@ pub(crate) fn plan(events: &[DesiredEvent], props: &[DesiredProperty], remote: &
         let property_type = prop
             .property_type
             .filter(|want| def.property_type.as_deref() != Some(*want));
-        plan.props.push(if description.is_none() && property_type.is_none() {
-            PropStep::Same {
-                name: prop.name.clone(),
-            }
-        } else {
-            PropStep::Update {
-                id: def.id.clone(),
-                name: prop.name.clone(),
-                description,
-                property_type,
-            }
-        });
+        plan.props
+            .push(if description.is_none() && property_type.is_none() {
+                PropStep::Same {
+                    name: prop.name.clone(),
+                }
+            } else {
+                PropStep::Update {
+                    id: def.id.clone(),
+                    name: prop.name.clone(),
+                    description,
+                    property_type,
+                }
+            });
     }
     plan
 }
@@ -290,7 +295,9 @@ mod tests {
             .events
             .insert("c.done".into(), def(Some("C is done."), &[TAG], None));
         let plan = plan(&events, &[], &remote);
-        assert!(matches!(&plan.events[0], EventStep::Create { description: Some(d), .. } if d == "A is new."));
+        assert!(
+            matches!(&plan.events[0], EventStep::Create { description: Some(d), .. } if d == "A is new.")
+        );
         assert_eq!(
             plan.events[1],
             EventStep::Update {
@@ -300,7 +307,12 @@ mod tests {
                 tags: Some(vec!["team-x".into(), TAG.into()]),
             }
         );
-        assert_eq!(plan.events[2], EventStep::Same { name: "c.done".into() });
+        assert_eq!(
+            plan.events[2],
+            EventStep::Same {
+                name: "c.done".into()
+            }
+        );
         assert!(plan.not_accepted.is_empty());
     }
 
@@ -325,7 +337,9 @@ mod tests {
             ..Remote::default()
         };
         remote.events.insert("b.old".into(), def(None, &[], None));
-        remote.props.insert("count".into(), def(None, &[], Some("String")));
+        remote
+            .props
+            .insert("count".into(), def(None, &[], Some("String")));
         let plan = plan(&events, &props, &remote);
         assert_eq!(
             plan.events[0],
@@ -335,16 +349,38 @@ mod tests {
                 tags: None
             }
         );
-        assert_eq!(plan.events[1], EventStep::Same { name: "b.old".into() });
+        assert_eq!(
+            plan.events[1],
+            EventStep::Same {
+                name: "b.old".into()
+            }
+        );
         assert!(matches!(
             &plan.props[0],
-            PropStep::Update { description: None, property_type: Some("Numeric"), .. }
+            PropStep::Update {
+                description: None,
+                property_type: Some("Numeric"),
+                ..
+            }
         ));
-        assert_eq!(plan.props[1], PropStep::Unseen { name: "never_sent".into() });
-        let refused: Vec<_> = plan.not_accepted.iter().map(|n| (n.name.as_str(), n.fields)).collect();
+        assert_eq!(
+            plan.props[1],
+            PropStep::Unseen {
+                name: "never_sent".into()
+            }
+        );
+        let refused: Vec<_> = plan
+            .not_accepted
+            .iter()
+            .map(|n| (n.name.as_str(), n.fields))
+            .collect();
         assert_eq!(
             refused,
-            [("a.new", "description, tags"), ("b.old", "description, tags"), ("count", "description")]
+            [
+                ("a.new", "description, tags"),
+                ("b.old", "description, tags"),
+                ("count", "description")
+            ]
         );
     }
 }

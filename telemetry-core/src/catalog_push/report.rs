@@ -35,7 +35,10 @@ pub(crate) fn print_plan(plan: &Plan, out: &mut dyn Write) {
                 tags,
             } => {
                 create += 1;
-                let fields = opt_fields(&[(description.is_some(), "description"), (tags.is_some(), "tags")]);
+                let fields = opt_fields(&[
+                    (description.is_some(), "description"),
+                    (tags.is_some(), "tags"),
+                ]);
                 writeln!(out, "  would create  event     {name}  [{fields}]")
             }
             EventStep::Update {
@@ -45,7 +48,10 @@ pub(crate) fn print_plan(plan: &Plan, out: &mut dyn Write) {
                 ..
             } => {
                 update += 1;
-                let fields = opt_fields(&[(description.is_some(), "description"), (tags.is_some(), "tags")]);
+                let fields = opt_fields(&[
+                    (description.is_some(), "description"),
+                    (tags.is_some(), "tags"),
+                ]);
                 writeln!(out, "  would update  event     {name}  [{fields}]")
             }
             EventStep::Same { name } => {
