@@ -34,9 +34,14 @@
 //! Property types accepted are PostHog's `PropertyType`: `DateTime`, `String`, `Numeric`,
 //! `Boolean`, `Duration`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+mod drf;
+mod http;
+
+use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
+
+use drf::{error, method_not_allowed, not_found, page};
+use http::{Incoming, parse_query};
 
 use serde_json::{Map, Value, json};
 
@@ -112,7 +117,7 @@ impl PostHogApiServer {
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let state = Arc::clone(&shared);
-                std::thread::spawn(move || serve(stream, &state));
+                std::thread::spawn(move || http::serve(stream, |request| handle(&state, request)));
             }
         });
         PostHogApiServer { addr, state }
@@ -206,101 +211,30 @@ impl State {
     }
 }
 
-fn serve(stream: TcpStream, state: &Mutex<State>) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = line.split_whitespace();
-        let (method, path) = match (parts.next(), parts.next()) {
-            (Some(m), Some(p)) => (m.to_owned(), p.to_owned()),
-            _ => return,
-        };
-        let mut headers = Vec::new();
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = header.split_once(':') {
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-            }
-        }
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
-        let length: usize = header("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let host = header("host").unwrap_or_default();
-        let auth = header("authorization");
-        let (status, answer) = {
-            let mut state = state.lock().unwrap();
-            let answer = route(&mut state, &method, &path, &host, auth.as_deref(), &body);
-            state.log.push(Request {
-                method: method.clone(),
-                path: path.clone(),
-                status: answer.0,
-                headers: headers.clone(),
-            });
-            answer
-        };
-        let text = answer.to_string();
-        let response = format!(
-            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{text}",
-            reason(status),
-            text.len()
-        );
-        if writer.write_all(response.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        402 => "Payment Required",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        _ => "Error",
-    }
-}
-
-/// drf-exceptions-hog's error body.
-fn error(status: u16, kind: &str, code: &str, detail: &str, attr: Option<&str>) -> (u16, Value) {
-    (
-        status,
-        json!({ "type": kind, "code": code, "detail": detail, "attr": attr }),
-    )
-}
-
-fn not_found() -> (u16, Value) {
-    error(404, "invalid_request", "not_found", "Not found.", None)
-}
-
-fn method_not_allowed(method: &str) -> (u16, Value) {
-    let detail = format!("Method \"{method}\" not allowed.");
-    error(405, "invalid_request", "method_not_allowed", &detail, None)
+fn handle(state: &Mutex<State>, request: Incoming<'_>) -> (u16, Value) {
+    let header = |name: &str| {
+        request
+            .headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let mut state = state.lock().unwrap();
+    let answer = route(
+        &mut state,
+        request.method,
+        request.path,
+        header("host").unwrap_or_default(),
+        header("authorization"),
+        request.body,
+    );
+    state.log.push(Request {
+        method: request.method.to_owned(),
+        path: request.path.to_owned(),
+        status: answer.0,
+        headers: request.headers.to_vec(),
+    });
+    answer
 }
 
 fn route(
@@ -372,50 +306,6 @@ fn route(
         (false, Some(id), "PATCH") => update_property(state, id, body),
         (_, _, method) => method_not_allowed(method),
     }
-}
-
-fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'+', _) => out.push(b' '),
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 2;
-            }
-            (b, _) => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn find(state: &State, events: bool, id: &str) -> Option<usize> {
@@ -491,42 +381,6 @@ fn list(
         .map(|i| represent(state, events, i))
         .collect();
     page(results, count, limit, offset, path, host, params)
-}
-
-/// DRF's `LimitOffsetPagination`: absolute `next`/`previous` links built from the request with
-/// `limit` and `offset` replaced, query parameters sorted.
-fn page(
-    results: Vec<Value>,
-    count: usize,
-    limit: usize,
-    offset: usize,
-    path: &str,
-    host: &str,
-    params: &[(String, String)],
-) -> (u16, Value) {
-    let link = |offset: Option<usize>| {
-        let mut query: Vec<(String, String)> = params
-            .iter()
-            .filter(|(k, _)| k != "limit" && k != "offset")
-            .cloned()
-            .collect();
-        query.push(("limit".into(), limit.to_string()));
-        if let Some(offset) = offset {
-            query.push(("offset".into(), offset.to_string()));
-        }
-        query.sort();
-        let query: Vec<String> = query
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect();
-        format!("http://{host}{path}?{}", query.join("&"))
-    };
-    let next = (offset + limit < count).then(|| link(Some(offset + limit)));
-    let previous = (offset > 0).then(|| link(offset.checked_sub(limit).filter(|o| *o > 0)));
-    (
-        200,
-        json!({ "count": count, "next": next, "previous": previous, "results": results }),
-    )
 }
 
 fn represent(state: &State, events: bool, i: usize) -> Value {
