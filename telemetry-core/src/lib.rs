@@ -38,6 +38,7 @@
 
 pub mod capture;
 pub mod catalog;
+pub mod catalog_push;
 pub mod config;
 pub mod definition;
 pub mod environment;

@@ -3,3 +3,4 @@
 
 pub mod capture_server;
 pub mod child;
+pub mod posthog_api_server;
