@@ -61,7 +61,10 @@ pub fn list_users(conn: &Connection) -> Result<Vec<User>, AppError> {
     Ok(users)
 }
 
-pub(crate) fn find_credentials(conn: &Connection, username: &str) -> Result<Option<(User, String)>, AppError> {
+pub(crate) fn find_credentials(
+    conn: &Connection,
+    username: &str,
+) -> Result<Option<(User, String)>, AppError> {
     let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?1");
     Ok(conn
         .query_row(&sql, [username], |row| {

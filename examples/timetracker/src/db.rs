@@ -20,7 +20,8 @@ pub enum Database {
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -84,9 +85,11 @@ CREATE TABLE time_entries (
 );
 CREATE INDEX time_entries_user_start ON time_entries(user_id, start_time);
 CREATE UNIQUE INDEX one_running_timer_per_user ON time_entries(user_id) WHERE end_time IS NULL;
-"#, r#"
+"#,
+    r#"
 ALTER TABLE projects ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
-"#];
+"#,
+];
 
 /// A shared handle to the database.
 #[derive(Clone)]
@@ -286,7 +289,10 @@ mod tests {
         assert_eq!(mode(""), 0o600);
         assert_eq!(mode("-wal"), 0o600);
         assert_eq!(mode("-shm"), 0o600);
-        let dir_mode = std::fs::metadata(dir.join("data")).unwrap().permissions().mode();
+        let dir_mode = std::fs::metadata(dir.join("data"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(dir_mode & 0o777, 0o700);
         drop(db);
 

@@ -289,7 +289,10 @@ mod tests {
     #[test]
     fn next_is_same_origin_only() {
         assert_eq!(safe_next(Some("/projects")), "/projects");
-        assert_eq!(safe_next(Some("/projects/7?tab=tasks")), "/projects/7?tab=tasks");
+        assert_eq!(
+            safe_next(Some("/projects/7?tab=tasks")),
+            "/projects/7?tab=tasks"
+        );
         assert_eq!(safe_next(None), "/");
         for evil in [
             "//evil.example",

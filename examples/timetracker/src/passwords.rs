@@ -60,7 +60,6 @@ pub(crate) fn decoy_hash(cost: PasswordCost) -> &'static str {
     cell.get_or_init(|| hash_password(cost, "decoy password").unwrap_or_default())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +74,10 @@ mod tests {
         // The decoy is a real hash with the same parameters, so checking it costs the same.
         let decoy = decoy_hash(PasswordCost::Minimal);
         assert!(decoy.starts_with("$argon2id$"));
-        assert_eq!(decoy.split('$').nth(3), hash.split('$').nth(3), "same parameters");
+        assert_eq!(
+            decoy.split('$').nth(3),
+            hash.split('$').nth(3),
+            "same parameters"
+        );
     }
 }

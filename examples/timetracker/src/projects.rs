@@ -223,7 +223,12 @@ async fn project_page(
             let project = find_project(conn, id)?.ok_or(AppError::NotFound("project"))?;
             let tasks = tasks::list_tasks(conn, Some(id))?;
             let comments = comments::list_comments(conn, CommentTarget::Project, id)?;
-            Ok((project, tasks, comments, clients::list_clients(conn, false)?))
+            Ok((
+                project,
+                tasks,
+                comments,
+                clients::list_clients(conn, false)?,
+            ))
         })
         .await?;
     let csrf = session.csrf_token();

@@ -84,7 +84,12 @@ impl DateRange {
         today: NaiveDate,
         week_start: WeekStart,
     ) -> Result<(DateRange, ReportRange), AppError> {
-        let preset = match query.range.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        let preset = match query
+            .range
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
             Some(text) => Some(
                 ReportRange::parse(text)
                     .ok_or_else(|| AppError::invalid(format!("unknown report range `{text}`")))?,
@@ -487,13 +492,34 @@ mod tests {
         let wed = "2025-03-05";
         let monday = WeekStart::Monday;
         assert_eq!(preset("today", wed, monday), (day(wed), day(wed)));
-        assert_eq!(preset("yesterday", wed, monday), (day("2025-03-04"), day("2025-03-04")));
-        assert_eq!(preset("this_week", wed, monday), (day("2025-03-03"), day(wed)));
-        assert_eq!(preset("this_week", wed, WeekStart::Sunday), (day("2025-03-02"), day(wed)));
-        assert_eq!(preset("last_week", wed, monday), (day("2025-02-24"), day("2025-03-02")));
-        assert_eq!(preset("this_month", wed, monday), (day("2025-03-01"), day(wed)));
-        assert_eq!(preset("last_month", wed, monday), (day("2025-02-01"), day("2025-02-28")));
-        assert_eq!(preset("last_thirty_days", wed, monday), (day("2025-02-04"), day(wed)));
+        assert_eq!(
+            preset("yesterday", wed, monday),
+            (day("2025-03-04"), day("2025-03-04"))
+        );
+        assert_eq!(
+            preset("this_week", wed, monday),
+            (day("2025-03-03"), day(wed))
+        );
+        assert_eq!(
+            preset("this_week", wed, WeekStart::Sunday),
+            (day("2025-03-02"), day(wed))
+        );
+        assert_eq!(
+            preset("last_week", wed, monday),
+            (day("2025-02-24"), day("2025-03-02"))
+        );
+        assert_eq!(
+            preset("this_month", wed, monday),
+            (day("2025-03-01"), day(wed))
+        );
+        assert_eq!(
+            preset("last_month", wed, monday),
+            (day("2025-02-01"), day("2025-02-28"))
+        );
+        assert_eq!(
+            preset("last_thirty_days", wed, monday),
+            (day("2025-02-04"), day(wed))
+        );
         let bad = RangeQuery {
             range: Some("forever".to_owned()),
             ..RangeQuery::default()

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use telemetry_core::Telemetry;
 
 use crate::auth::{PasswordCost, SessionStore};
-use crate::login_throttle::LoginThrottle;
 use crate::db::{Database, Db};
 use crate::error::AppError;
+use crate::login_throttle::LoginThrottle;
 use crate::metrics::Metrics;
 
 /// What [`AppState::new`] needs.
@@ -60,7 +60,11 @@ fn env_flag(name: &str) -> bool {
         "1" | "true" | "yes" | "on" => true,
         "" | "0" | "false" | "no" | "off" => false,
         other => {
-            tracing::warn!(variable = name, value = other, "not a yes/no value; treated as no");
+            tracing::warn!(
+                variable = name,
+                value = other,
+                "not a yes/no value; treated as no"
+            );
             false
         }
     }

@@ -6,4 +6,6 @@ mod support;
 mod access;
 mod documents;
 mod events;
+mod events_admin;
+mod hardening;
 mod observability;
