@@ -148,6 +148,14 @@ impl Collector for PipelineCollector {
             let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
             counter.encode(metric)?;
         }
+        let queued = ConstGauge::new(i64::try_from(status.counters.queued).unwrap_or(i64::MAX));
+        let metric = encoder.encode_descriptor(
+            "tt_telemetry_events_queued",
+            "Telemetry events waiting in the pipeline for delivery",
+            None,
+            queued.metric_type(),
+        )?;
+        queued.encode(metric)?;
         let enabled = ConstGauge::new(i64::from(status.enabled));
         let metric = encoder.encode_descriptor(
             "tt_telemetry_enabled",

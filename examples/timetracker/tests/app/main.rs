@@ -4,6 +4,7 @@
 mod support;
 
 mod access;
+mod dashboard;
 mod documents;
 mod events;
 mod events_admin;
