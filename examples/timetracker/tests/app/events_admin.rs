@@ -413,3 +413,21 @@ async fn admin_telemetry_events() {
     assert!(events.is_empty());
     assert!(!app.telemetry.status().enabled);
 }
+
+#[tokio::test]
+async fn flushing_is_for_admins_and_sends_nothing_itself() {
+    let mut app = TestApp::ready().await;
+    let (resp, events) = record(app.form("/admin/telemetry/flush", &[])).await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER);
+    assert_eq!(resp.location(), Some("/admin/telemetry"));
+    assert!(events.is_empty());
+    let resp = app
+        .api(Method::POST, "/api/admin/telemetry/flush", None)
+        .await;
+    assert_eq!(resp.json(), json!({ "flushed": true }));
+    let (mut user, _) = app.as_new_user("fritz").await;
+    let resp = user
+        .api(Method::POST, "/api/admin/telemetry/flush", None)
+        .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+}
