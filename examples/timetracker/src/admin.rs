@@ -1,6 +1,6 @@
 //! The admin telemetry page: status, the full catalog, and the consent switch.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -64,6 +64,7 @@ async fn telemetry_page(
     State(state): State<AppState>,
     session: Session,
     AdminUser(admin): AdminUser,
+    Query(query): Query<PageQuery>,
 ) -> Result<views::Page, HtmlError> {
     let status = telemetry_setup::status(&state.telemetry);
     let csrf = session.csrf_token();
@@ -85,6 +86,9 @@ async fn telemetry_page(
                 }
             }
             p #telemetry-reason { (status.reason) }
+            @if query.flushed.is_some() {
+                p.muted #telemetry-flushed role="status" { "Queued events were handed to the sink." }
+            }
             form #telemetry-toggle-form method="post" action="/admin/telemetry/toggle" {
                 (views::csrf_input(&csrf))
                 input type="hidden" name="enabled" value=(!status.enabled);
@@ -124,6 +128,13 @@ async fn telemetry_page(
     Ok(views::page("Telemetry", Some(&admin), Some(&csrf), body))
 }
 
+/// The admin page's query: `?flushed=1` after "Send queued events now".
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    /// Present after a flush.
+    pub flushed: Option<String>,
+}
+
 /// The toggle form.
 #[derive(Debug, Deserialize)]
 pub struct ToggleForm {
@@ -154,7 +165,7 @@ async fn flush_submit(
     AdminUser(_admin): AdminUser,
 ) -> Result<Redirect, HtmlError> {
     flush_telemetry(&state).await?;
-    Ok(Redirect::to("/admin/telemetry"))
+    Ok(Redirect::to("/admin/telemetry?flushed=1"))
 }
 
 async fn api_flush(

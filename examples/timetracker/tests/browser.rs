@@ -376,8 +376,14 @@ async fn flush_from_admin_page(browser: &Client, base: &str) {
         .await
         .unwrap();
     click(browser, "#telemetry-flush").await;
-    wait_for_path(browser, "flush", |p| p == "/admin/telemetry").await;
-    text_of(browser, "#telemetry-state").await;
+    // The flush redirects to `?flushed=1`: a new URL, so this waits for the new page (the
+    // path alone is the same before and after).
+    let deadline = Instant::now() + WAIT;
+    while browser.current_url().await.unwrap().query() != Some("flushed=1") {
+        assert!(Instant::now() < deadline, "the flush did not return");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    text_of(browser, "#telemetry-flushed").await;
 }
 
 /// Waits until everything the app captured was sent and has arrived at the server: its

@@ -419,8 +419,10 @@ async fn flushing_is_for_admins_and_sends_nothing_itself() {
     let mut app = TestApp::ready().await;
     let (resp, events) = record(app.form("/admin/telemetry/flush", &[])).await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
-    assert_eq!(resp.location(), Some("/admin/telemetry"));
+    assert_eq!(resp.location(), Some("/admin/telemetry?flushed=1"));
     assert!(events.is_empty());
+    let page = app.get("/admin/telemetry?flushed=1").await.text();
+    assert!(page.contains(r#"id="telemetry-flushed""#));
     let resp = app
         .api(Method::POST, "/api/admin/telemetry/flush", None)
         .await;
