@@ -1,6 +1,6 @@
 //! The admin telemetry page: status, the full catalog, and the consent switch.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -43,6 +43,13 @@ pub async fn set_telemetry(
     Ok(telemetry_setup::status(&state.telemetry))
 }
 
+/// Waits (at most the pipeline's shutdown bound, 2 s by default) until every queued event had
+/// a delivery attempt; returns whether it finished in time. Sends nothing of its own.
+pub async fn flush_telemetry(state: &AppState) -> Result<bool, AppError> {
+    let telemetry = state.telemetry.clone();
+    Ok(tokio::task::spawn_blocking(move || telemetry.flush()).await?)
+}
+
 fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "no" }
 }
@@ -57,6 +64,7 @@ async fn telemetry_page(
     State(state): State<AppState>,
     session: Session,
     AdminUser(admin): AdminUser,
+    Query(query): Query<PageQuery>,
 ) -> Result<views::Page, HtmlError> {
     let status = telemetry_setup::status(&state.telemetry);
     let csrf = session.csrf_token();
@@ -78,6 +86,9 @@ async fn telemetry_page(
                 }
             }
             p #telemetry-reason { (status.reason) }
+            @if query.flushed.is_some() {
+                p.muted #telemetry-flushed role="status" { "Queued events were handed to the sink." }
+            }
             form #telemetry-toggle-form method="post" action="/admin/telemetry/toggle" {
                 (views::csrf_input(&csrf))
                 input type="hidden" name="enabled" value=(!status.enabled);
@@ -86,6 +97,10 @@ async fn telemetry_page(
                 } @else {
                     button #telemetry-toggle type="submit" { "Enable telemetry" }
                 }
+            }
+            form.inline #telemetry-flush-form method="post" action="/admin/telemetry/flush" {
+                (views::csrf_input(&csrf))
+                button.secondary #telemetry-flush type="submit" { "Send queued events now" }
             }
             p.muted { "The switch takes effect at once and is remembered across restarts. "
                 "DO_NOT_TRACK and ENABLE_TELEMETRY in the environment take precedence over it." }
@@ -113,6 +128,13 @@ async fn telemetry_page(
     Ok(views::page("Telemetry", Some(&admin), Some(&csrf), body))
 }
 
+/// The admin page's query: `?flushed=1` after "Send queued events now".
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    /// Present after a flush.
+    pub flushed: Option<String>,
+}
+
 /// The toggle form.
 #[derive(Debug, Deserialize)]
 pub struct ToggleForm {
@@ -138,6 +160,22 @@ async fn toggle_submit(
     Ok(Redirect::to("/admin/telemetry"))
 }
 
+async fn flush_submit(
+    State(state): State<AppState>,
+    AdminUser(_admin): AdminUser,
+) -> Result<Redirect, HtmlError> {
+    flush_telemetry(&state).await?;
+    Ok(Redirect::to("/admin/telemetry?flushed=1"))
+}
+
+async fn api_flush(
+    State(state): State<AppState>,
+    AdminUser(_admin): AdminUser,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let flushed = flush_telemetry(&state).await?;
+    Ok(Json(serde_json::json!({ "flushed": flushed })))
+}
+
 async fn api_status(State(state): State<AppState>, AdminUser(_admin): AdminUser) -> Json<Status> {
     Json(telemetry_setup::status(&state.telemetry))
 }
@@ -157,10 +195,13 @@ async fn api_toggle(
     Ok(Json(set_telemetry(&state, &admin, body.enabled).await?))
 }
 
-/// Routes: `/admin/telemetry`, `/admin/telemetry/toggle`, `/api/admin/telemetry`.
+/// Routes: `/admin/telemetry`, `/admin/telemetry/toggle`, `/admin/telemetry/flush`,
+/// `/api/admin/telemetry`, `/api/admin/telemetry/flush`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/telemetry", get(telemetry_page))
         .route("/admin/telemetry/toggle", post(toggle_submit))
+        .route("/admin/telemetry/flush", post(flush_submit))
+        .route("/api/admin/telemetry/flush", post(api_flush))
         .route("/api/admin/telemetry", get(api_status).post(api_toggle))
 }

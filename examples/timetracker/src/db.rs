@@ -3,7 +3,7 @@
 //! One connection behind a mutex; every query runs on tokio's blocking pool through
 //! [`Db::call`], so a slow disk never stalls the async workers.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -20,7 +20,8 @@ pub enum Database {
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -84,7 +85,11 @@ CREATE TABLE time_entries (
 );
 CREATE INDEX time_entries_user_start ON time_entries(user_id, start_time);
 CREATE UNIQUE INDEX one_running_timer_per_user ON time_entries(user_id) WHERE end_time IS NULL;
-"#];
+"#,
+    r#"
+ALTER TABLE projects ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+"#,
+];
 
 /// A shared handle to the database.
 #[derive(Clone)]
@@ -105,10 +110,13 @@ impl Db {
             Database::Memory => Connection::open_in_memory()?,
             Database::File(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent).map_err(|e| {
+                    create_private_dir(parent).map_err(|e| {
                         AppError::Internal(format!("creating {}: {e}", parent.display()))
                     })?;
                 }
+                owner_only(path).map_err(|e| {
+                    AppError::Internal(format!("protecting {}: {e}", path.display()))
+                })?;
                 let conn = Connection::open(path)?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 conn
@@ -148,6 +156,46 @@ impl Db {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     }
+}
+
+/// Creates `dir` (and missing parents) readable by the owner only; an existing directory keeps
+/// its permissions (it may be shared on purpose).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the database file owner-only (0600) before SQLite opens it, and tightens an existing
+/// one and its `-wal`/`-shm` companions. SQLite creates those companions with the database
+/// file's permissions, so they are owner-only too. The data is personal: names, notes, hashes.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let file = PathBuf::from(file);
+            if file.exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), AppError> {
@@ -216,6 +264,43 @@ mod tests {
         let db = Db::open(&Database::File(path)).unwrap();
         let value = db.call_blocking(|c| get_setting(c, "k")).unwrap();
         assert_eq!(value.as_deref(), Some("v"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn database_files_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("tt-db-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("data").join("tt.sqlite3");
+        let db = Db::open(&Database::File(path.clone())).unwrap();
+        db.call_blocking(|c| set_setting(c, "k", "v")).unwrap();
+        let mode = |suffix: &str| {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            std::fs::metadata(PathBuf::from(file))
+                .unwrap_or_else(|e| panic!("{suffix}: {e}"))
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        // The WAL and shared-memory files exist while the connection is open.
+        assert_eq!(mode(""), 0o600);
+        assert_eq!(mode("-wal"), 0o600);
+        assert_eq!(mode("-shm"), 0o600);
+        let dir_mode = std::fs::metadata(dir.join("data"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(dir_mode & 0o777, 0o700);
+        drop(db);
+
+        // A database left world-readable by an older version is tightened on the next open.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let db = Db::open(&Database::File(path.clone())).unwrap();
+        assert_eq!(mode(""), 0o600);
+        drop(db);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

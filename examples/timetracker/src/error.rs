@@ -20,6 +20,9 @@ pub enum AppError {
     Conflict(String),
     /// Not logged in, or the credentials are wrong (401).
     Unauthorized(String),
+    /// Too many failed logins for an account or from a client (429); retry after this many
+    /// seconds.
+    TooManyRequests(u64),
     /// Logged in but not allowed (403).
     Forbidden,
     /// The CSRF token is missing or does not match the session (403).
@@ -38,6 +41,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::SetupRequired => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -51,6 +55,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Unauthorized(_) => "unauthorized",
+            AppError::TooManyRequests(_) => "too_many_attempts",
             AppError::Forbidden => "forbidden",
             AppError::Csrf => "csrf_token_invalid",
             AppError::SetupRequired => "setup_required",
@@ -65,6 +70,9 @@ impl AppError {
                 m.clone()
             }
             AppError::NotFound(what) => format!("{what} not found"),
+            AppError::TooManyRequests(seconds) => {
+                format!("too many failed logins; try again in {seconds} s")
+            }
             AppError::Forbidden => "you are not allowed to do this".to_owned(),
             AppError::Csrf => {
                 "the form has expired or the CSRF token is missing; reload the page".to_owned()
@@ -77,6 +85,16 @@ impl AppError {
     /// Shorthand for [`AppError::Validation`].
     pub fn invalid(message: impl Into<String>) -> AppError {
         AppError::Validation(message.into())
+    }
+
+    /// The `Retry-After` header this error calls for, if any.
+    fn retry_after(&self) -> Option<(axum::http::HeaderName, String)> {
+        match self {
+            AppError::TooManyRequests(seconds) => {
+                Some((axum::http::header::RETRY_AFTER, seconds.to_string()))
+            }
+            _ => None,
+        }
     }
 
     fn log(&self) {
@@ -110,7 +128,9 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
         let body = json!({ "error": self.code(), "message": self.message() });
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        add_retry_after(&self, &mut response);
+        response
     }
 }
 
@@ -129,6 +149,16 @@ impl IntoResponse for HtmlError {
         self.0.log();
         let status = self.0.status();
         let page = crate::views::error_page(status, &self.0.message());
-        (status, page).into_response()
+        let mut response = (status, page).into_response();
+        add_retry_after(&self.0, &mut response);
+        response
+    }
+}
+
+fn add_retry_after(error: &AppError, response: &mut Response) {
+    if let Some((name, value)) = error.retry_after()
+        && let Ok(value) = axum::http::HeaderValue::from_str(&value)
+    {
+        response.headers_mut().insert(name, value);
     }
 }

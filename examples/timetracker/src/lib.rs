@@ -18,9 +18,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! One concern per module: [`auth`] (users, sessions, CSRF, login), [`setup`], [`admin`]
-//! (telemetry page), [`users`], [`clients`], [`projects`], [`tasks`], [`comments`], [`timer`],
-//! [`reports`], [`transparency`], [`metrics`], [`logging`], [`db`], [`views`].
+//! One concern per module: [`auth`] (users and the extractors), [`session`] (cookies, CSRF),
+//! [`passwords`], [`login`], [`login_throttle`], [`setup`], [`admin`] (telemetry page),
+//! [`settings`], [`users`], [`clients`], [`projects`], [`project_changes`], [`tasks`],
+//! [`comments`], [`timer`], [`reports`], [`transparency`], [`metrics`], [`logging`],
+//! [`security_headers`], [`db`], [`views`].
 
 #![warn(missing_docs)]
 
@@ -32,10 +34,17 @@ pub mod db;
 pub mod error;
 pub mod forms;
 pub mod logging;
+pub mod login;
+pub mod login_throttle;
 pub mod metrics;
 pub mod models;
+pub mod passwords;
+pub mod project_changes;
 pub mod projects;
 pub mod reports;
+pub mod security_headers;
+pub mod session;
+pub mod settings;
 pub mod setup;
 pub mod state;
 pub mod tasks;
@@ -56,17 +65,19 @@ pub use state::{AppState, Config};
 
 /// The whole application as a router, ready for `axum::serve` or `tower::ServiceExt::oneshot`.
 ///
-/// Middleware, outermost first: request id and JSON request log, Prometheus request metrics,
-/// session cookie, the setup gate, the CSRF check.
+/// Middleware, outermost first: request id and JSON request log, security headers, Prometheus
+/// request metrics, session cookie, the setup gate, the CSRF check.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(timer::routes())
-        .merge(auth::routes())
+        .merge(login::routes())
         .merge(setup::routes())
         .merge(admin::routes())
+        .merge(settings::routes())
         .merge(users::routes())
         .merge(clients::routes())
         .merge(projects::routes())
+        .merge(project_changes::routes())
         .merge(tasks::routes())
         .merge(comments::routes())
         .merge(reports::routes())
@@ -78,6 +89,7 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), setup::require_setup))
         .layer(from_fn_with_state(state.clone(), auth::session_layer))
         .layer(from_fn_with_state(state.clone(), metrics::track_requests))
+        .layer(from_fn(security_headers::security_headers))
         .layer(from_fn(logging::request_id))
         .with_state(state)
 }

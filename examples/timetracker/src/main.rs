@@ -23,7 +23,9 @@ Options:
   -h, --help           show this help
 
 Environment: ENABLE_TELEMETRY, DO_NOT_TRACK, POSTHOG_API_KEY, POSTHOG_HOST, TELEMETRY_DEBUG,
-TELEMETRY_STATE_DIR, APP_VERSION (telemetry); TIMETRACKER_LOG (log level, default info).";
+TELEMETRY_STATE_DIR, APP_VERSION (telemetry); TIMETRACKER_LOG (log level, default info);
+TIMETRACKER_BEHIND_TLS=1 (served over HTTPS by a proxy: cookies get Secure);
+TIMETRACKER_TRUST_PROXY=1 (the login rate limit uses X-Forwarded-For).";
 
 /// The default port.
 const DEFAULT_PORT: u16 = 8080;
@@ -138,7 +140,8 @@ async fn serve(
     telemetry: telemetry_setup::Telemetry,
 ) -> Result<(), String> {
     let db_path = data_dir.join("timetracker.sqlite3");
-    let state = AppState::new(Config::new(Database::File(db_path.clone()), telemetry))
+    let config = Config::new(Database::File(db_path.clone()), telemetry).with_deployment_from_env();
+    let state = AppState::new(config)
         .map_err(|e| format!("cannot open the database {}: {e:?}", db_path.display()))?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
         .await
@@ -152,7 +155,9 @@ async fn serve(
         "TimeTracker is running at {url} (data in {}; Ctrl-C to stop)",
         data_dir.display()
     );
-    axum::serve(listener, timetracker::app(state))
+    // The peer address feeds the per-client login rate limit.
+    let service = timetracker::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;

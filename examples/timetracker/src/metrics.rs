@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -148,6 +148,14 @@ impl Collector for PipelineCollector {
             let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
             counter.encode(metric)?;
         }
+        let queued = ConstGauge::new(i64::try_from(status.counters.queued).unwrap_or(i64::MAX));
+        let metric = encoder.encode_descriptor(
+            "tt_telemetry_events_queued",
+            "Telemetry events waiting in the pipeline for delivery",
+            None,
+            queued.metric_type(),
+        )?;
+        queued.encode(metric)?;
         let enabled = ConstGauge::new(i64::from(status.enabled));
         let metric = encoder.encode_descriptor(
             "tt_telemetry_enabled",
@@ -159,10 +167,27 @@ impl Collector for PipelineCollector {
     }
 }
 
+/// The `method` label: the standard methods by name, anything else (a client can send any
+/// token) as `other`, so a scanner cannot grow the label set.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 /// Middleware: counts and times every request by its matched route template.
 pub async fn track_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let endpoint = req
         .extensions()
         .get::<MatchedPath>()
@@ -170,7 +195,7 @@ pub async fn track_requests(State(state): State<AppState>, req: Request, next: N
         .unwrap_or_else(|| "unmatched".to_owned());
     let response = next.run(req).await;
     state.metrics.observe(
-        &method,
+        method,
         &endpoint,
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),

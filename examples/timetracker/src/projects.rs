@@ -37,6 +37,8 @@ pub struct Project {
     pub description: Option<String>,
     /// When it was created (RFC 3339).
     pub created_at: String,
+    /// Archived projects keep their history but take no new time.
+    pub archived: bool,
 }
 
 /// The fields of a new project.
@@ -59,7 +61,8 @@ pub struct ProjectInput {
     pub description: Option<String>,
 }
 
-const COLUMNS: &str = "id, name, client_id, billable, hourly_rate, description, created_at";
+const COLUMNS: &str =
+    "id, name, client_id, billable, hourly_rate, description, created_at, archived";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -70,6 +73,7 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Project> {
         hourly_rate: row.get(4)?,
         description: row.get(5)?,
         created_at: row.get(6)?,
+        archived: row.get(7)?,
     })
 }
 
@@ -87,29 +91,40 @@ pub fn list_projects(conn: &Connection) -> Result<Vec<Project>, AppError> {
     Ok(rows)
 }
 
+/// Checks a project's fields; returns its trimmed name and description.
+pub(crate) fn validate(input: &ProjectInput) -> Result<(String, Option<String>), AppError> {
+    let name = forms::required_text(&input.name, "the name", 200)?;
+    if input.hourly_rate.is_some_and(|r| !r.is_finite() || r < 0.0) {
+        return Err(AppError::invalid("the rate must be a positive number"));
+    }
+    Ok((name, forms::opt_text(input.description.clone())))
+}
+
+/// Checks that a project's client exists and is not archived.
+pub(crate) fn check_client(conn: &Connection, client_id: Option<i64>) -> Result<(), AppError> {
+    if let Some(client_id) = client_id {
+        match clients::find_client(conn, client_id)? {
+            None => return Err(AppError::invalid("the client does not exist")),
+            Some(client) if client.archived => {
+                return Err(AppError::invalid("the client is archived"));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// Creates a project.
 pub async fn create_project(
     state: &AppState,
     user: &User,
     input: ProjectInput,
 ) -> Result<Project, AppError> {
-    let name = forms::required_text(&input.name, "the name", 200)?;
-    if input.hourly_rate.is_some_and(|r| !r.is_finite() || r < 0.0) {
-        return Err(AppError::invalid("the rate must be a positive number"));
-    }
-    let description = forms::opt_text(input.description);
+    let (name, description) = validate(&input)?;
     let project = state
         .db
         .call(move |conn| {
-            if let Some(client_id) = input.client_id {
-                match clients::find_client(conn, client_id)? {
-                    None => return Err(AppError::invalid("the client does not exist")),
-                    Some(client) if client.archived => {
-                        return Err(AppError::invalid("the client is archived"));
-                    }
-                    Some(_) => {}
-                }
-            }
+            check_client(conn, input.client_id)?;
             conn.execute(
                 "INSERT INTO projects (name, client_id, billable, hourly_rate, description, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -162,7 +177,10 @@ async fn projects_page(
             tbody {
                 @for project in &projects {
                     tr data-project-id=(project.id) {
-                        td { a href={ "/projects/" (project.id) } { (project.name) } }
+                        td {
+                            a href={ "/projects/" (project.id) } { (project.name) }
+                            @if project.archived { " " span.muted { "(archived)" } }
+                        }
                         td { (client_name(project.client_id)) }
                         td { @if project.billable { "yes" } @else { "no" } }
                         td { @if let Some(rate) = project.hourly_rate { (format!("{rate:.2}")) } }
@@ -199,19 +217,55 @@ async fn project_page(
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<views::Page, HtmlError> {
-    let (project, tasks, comments) = state
+    let (project, tasks, comments, clients) = state
         .db
         .call(move |conn| {
             let project = find_project(conn, id)?.ok_or(AppError::NotFound("project"))?;
             let tasks = tasks::list_tasks(conn, Some(id))?;
             let comments = comments::list_comments(conn, CommentTarget::Project, id)?;
-            Ok((project, tasks, comments))
+            Ok((
+                project,
+                tasks,
+                comments,
+                clients::list_clients(conn, false)?,
+            ))
         })
         .await?;
     let csrf = session.csrf_token();
     let body = html! {
-        h1 { (project.name) }
+        h1 { (project.name) @if project.archived { " " span.badge.off #project-archived { "archived" } } }
         @if let Some(description) = &project.description { p { (description) } }
+        details #edit-project {
+            summary { "Edit, archive or delete" }
+            form #edit-project-form method="post" action={ "/projects/" (project.id) "/edit" } {
+                (views::csrf_input(&csrf))
+                label { "Name " input type="text" name="name" value=(project.name) required; }
+                label { "Client "
+                    select name="client_id" {
+                        option value="" { "— none —" }
+                        @for client in &clients {
+                            option value=(client.id) selected[project.client_id == Some(client.id)] { (client.name) }
+                        }
+                    }
+                }
+                label { input type="checkbox" name="billable" value="on" checked[project.billable]; " Billable" }
+                label { "Hourly rate " input type="number" name="hourly_rate" step="0.01" min="0"
+                    value=(project.hourly_rate.map(|r| r.to_string()).unwrap_or_default()); }
+                label { "Description " textarea name="description" rows="2" { (project.description.as_deref().unwrap_or("")) } }
+                button type="submit" { "Save project" }
+            }
+            @if !project.archived {
+                form.inline #archive-project-form method="post" action={ "/projects/" (project.id) "/archive" } {
+                    (views::csrf_input(&csrf))
+                    button.secondary type="submit" { "Archive project" }
+                }
+            }
+            " "
+            form.inline #delete-project-form method="post" action={ "/projects/" (project.id) "/delete" } {
+                (views::csrf_input(&csrf))
+                button.danger type="submit" { "Delete project" }
+            }
+        }
         section #tasks {
             h2 { "Tasks" }
             table {

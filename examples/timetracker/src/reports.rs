@@ -5,15 +5,16 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use maud::html;
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
-use telemetry_core::{track, track_event};
+use telemetry_core::track;
 
 use crate::auth::{CurrentUser, Session, User};
 use crate::error::{AppError, HtmlError};
-use crate::models::{ExportType, ReportType};
+use crate::models::{Currency, ExportType, ReportRange, ReportType, Rounding, WeekStart};
+use crate::settings;
 use crate::state::AppState;
 use crate::views;
 
@@ -22,9 +23,12 @@ pub const MAX_RANGE_DAYS: i64 = 366;
 /// The range used when none is given, in days (ending today).
 pub const DEFAULT_RANGE_DAYS: u64 = 30;
 
-/// `?start=YYYY-MM-DD&end=YYYY-MM-DD`; both optional.
+/// `?range=this_week` (a [`ReportRange`]) or `?start=YYYY-MM-DD&end=YYYY-MM-DD`; all optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RangeQuery {
+    /// A preset such as `today` or `this_month`; `custom` (or no preset) uses the dates.
+    #[serde(default)]
+    pub range: Option<String>,
     /// The first day (inclusive).
     pub start: Option<String>,
     /// The last day (inclusive).
@@ -73,6 +77,59 @@ impl DateRange {
         Ok(range)
     }
 
+    /// Resolves a report's query against `today`: a preset `range`, else the typed dates
+    /// (`custom`), else the last 30 days. Returns the range and which kind it was.
+    pub fn resolve(
+        query: &RangeQuery,
+        today: NaiveDate,
+        week_start: WeekStart,
+    ) -> Result<(DateRange, ReportRange), AppError> {
+        let preset = match query
+            .range
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            Some(text) => Some(
+                ReportRange::parse(text)
+                    .ok_or_else(|| AppError::invalid(format!("unknown report range `{text}`")))?,
+            ),
+            None => None,
+        };
+        let typed = [&query.start, &query.end]
+            .iter()
+            .any(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()));
+        let kind = match preset {
+            Some(kind) => kind,
+            None if typed => ReportRange::Custom,
+            None => ReportRange::LastThirtyDays,
+        };
+        let day = |n: u64| today.checked_sub_days(Days::new(n)).unwrap_or(today);
+        let week_offset = u64::from(match week_start {
+            WeekStart::Monday => today.weekday().num_days_from_monday(),
+            WeekStart::Sunday => today.weekday().num_days_from_sunday(),
+        });
+        let month_start = today.with_day(1).unwrap_or(today);
+        let range = |start: NaiveDate, end: NaiveDate| DateRange { start, end };
+        let resolved = match kind {
+            ReportRange::Today => range(today, today),
+            ReportRange::Yesterday => range(day(1), day(1)),
+            ReportRange::ThisWeek => range(day(week_offset), today),
+            ReportRange::LastWeek => range(day(week_offset + 7), day(week_offset + 1)),
+            ReportRange::ThisMonth => range(month_start, today),
+            ReportRange::LastMonth => {
+                let end = month_start.pred_opt().unwrap_or(month_start);
+                let start = month_start
+                    .checked_sub_months(Months::new(1))
+                    .unwrap_or(month_start);
+                range(start, end)
+            }
+            ReportRange::LastThirtyDays => range(day(DEFAULT_RANGE_DAYS - 1), today),
+            ReportRange::Custom => DateRange::from_query(query)?,
+        };
+        Ok((resolved, kind))
+    }
+
     /// How many days it covers (inclusive: a single day is 1).
     pub fn days(&self) -> i64 {
         (self.end - self.start).num_days() + 1
@@ -108,6 +165,12 @@ pub struct ProjectTotal {
 pub struct Summary {
     /// The range covered.
     pub range: DateRange,
+    /// Which kind of range it was.
+    pub range_kind: ReportRange,
+    /// The currency of the amounts (the app setting).
+    pub currency: Currency,
+    /// How each project's time was rounded up (the app setting).
+    pub rounding: Rounding,
     /// Finished entries in the range.
     pub entries: i64,
     /// Their total duration in seconds.
@@ -116,7 +179,15 @@ pub struct Summary {
     pub projects: Vec<ProjectTotal>,
 }
 
-fn summarize(conn: &Connection, user_id: i64, range: DateRange) -> Result<Summary, AppError> {
+fn summarize(
+    conn: &Connection,
+    user_id: i64,
+    query: &RangeQuery,
+    today: NaiveDate,
+) -> Result<Summary, AppError> {
+    let settings = settings::load(conn)?;
+    let (range, range_kind) = DateRange::resolve(query, today, settings.week_start)?;
+    let rounding = settings.rounding;
     let (from, to) = range.bounds();
     let mut stmt = conn.prepare(
         "SELECT p.id, p.name, p.billable, p.hourly_rate, COUNT(e.id), SUM(e.duration_seconds)
@@ -131,7 +202,7 @@ fn summarize(conn: &Connection, user_id: i64, range: DateRange) -> Result<Summar
             let billable: bool = row.get(2)?;
             let rate: Option<f64> = row.get(3)?;
             let count: i64 = row.get(4)?;
-            let seconds: i64 = row.get::<_, Option<i64>>(5)?.unwrap_or_default();
+            let seconds = rounding.apply(row.get::<_, Option<i64>>(5)?.unwrap_or_default());
             Ok((
                 count,
                 ProjectTotal {
@@ -155,30 +226,41 @@ fn summarize(conn: &Connection, user_id: i64, range: DateRange) -> Result<Summar
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Summary {
         range,
+        range_kind,
+        currency: settings.currency,
+        rounding,
         entries,
         total_seconds,
         projects,
     })
 }
 
-/// The summary report was viewed (hours per project over a date range).
-#[track_event(
-    "report.viewed",
-    on = "success",
-    distinct_id = user.id,
-    props(report_type: ReportType = ReportType::Summary)
-)]
+/// Computes the summary report (hours per project over a date range) for `user`.
+///
+/// `report.viewed` is captured after the range was resolved, with its kind (`this_week`,
+/// `custom`, ...), never the dates.
 pub async fn summary_report(
     state: &AppState,
     user: &User,
     query: RangeQuery,
 ) -> Result<Summary, AppError> {
-    let range = DateRange::from_query(&query)?;
     let user_id = user.id;
-    state
+    let today = chrono::Utc::now().date_naive();
+    let summary = state
         .db
-        .call(move |conn| summarize(conn, user_id, range))
-        .await
+        .call(move |conn| summarize(conn, user_id, &query, today))
+        .await?;
+    track!(
+        "report.viewed",
+        description = "The summary report was viewed, with the kind of date range it covered \
+                       (a preset such as this_week, or custom); the dates are never sent.",
+        distinct_id = user.id,
+        props(
+            report_type: ReportType = ReportType::Summary,
+            date_range: ReportRange = summary.range_kind
+        )
+    );
+    Ok(summary)
 }
 
 /// A finished CSV export.
@@ -295,7 +377,13 @@ async fn report_page(
     let (start, end) = (summary.range.start, summary.range.end);
     let body = html! {
         h1 { "Summary report" }
+        nav #report-presets {
+            @for preset in ReportRange::ALL.iter().filter(|r| **r != ReportRange::Custom) {
+                a href={ "/reports?range=" (preset) } { (preset.as_str().replace('_', " ")) } " "
+            }
+        }
         form #report-range method="get" action="/reports" {
+            input type="hidden" name="range" value="custom";
             label.inline { "From " input type="date" name="start" value=(start); }
             " "
             label.inline { "to " input type="date" name="end" value=(end); }
@@ -315,7 +403,7 @@ async fn report_page(
                         td { (project.project_name) }
                         td { (views::hms(project.seconds)) }
                         td { @if project.billable { "yes" } @else { "no" } }
-                        td { @if let Some(amount) = project.amount { (format!("{amount:.2}")) } }
+                        td { @if let Some(amount) = project.amount { (format!("{amount:.2} {}", summary.currency.as_str().to_uppercase())) } }
                     }
                 }
             }
@@ -366,6 +454,7 @@ mod tests {
 
     fn range(start: &str, end: &str) -> Result<DateRange, AppError> {
         DateRange::from_query(&RangeQuery {
+            range: None,
             start: Some(start.to_owned()),
             end: Some(end.to_owned()),
         })
@@ -380,6 +469,69 @@ mod tests {
         assert!(range("2020-01-01", "2025-01-01").is_err());
         let default = DateRange::from_query(&RangeQuery::default()).unwrap();
         assert_eq!(default.days(), DEFAULT_RANGE_DAYS as i64);
+    }
+
+    fn preset(name: &str, today: &str, week_start: WeekStart) -> (NaiveDate, NaiveDate) {
+        let query = RangeQuery {
+            range: Some(name.to_owned()),
+            ..RangeQuery::default()
+        };
+        let today = NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap();
+        let (range, kind) = DateRange::resolve(&query, today, week_start).unwrap();
+        assert_eq!(kind.as_str(), name);
+        (range.start, range.end)
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn presets_resolve_against_today_and_the_week_start() {
+        // 2025-03-05 is a Wednesday.
+        let wed = "2025-03-05";
+        let monday = WeekStart::Monday;
+        assert_eq!(preset("today", wed, monday), (day(wed), day(wed)));
+        assert_eq!(
+            preset("yesterday", wed, monday),
+            (day("2025-03-04"), day("2025-03-04"))
+        );
+        assert_eq!(
+            preset("this_week", wed, monday),
+            (day("2025-03-03"), day(wed))
+        );
+        assert_eq!(
+            preset("this_week", wed, WeekStart::Sunday),
+            (day("2025-03-02"), day(wed))
+        );
+        assert_eq!(
+            preset("last_week", wed, monday),
+            (day("2025-02-24"), day("2025-03-02"))
+        );
+        assert_eq!(
+            preset("this_month", wed, monday),
+            (day("2025-03-01"), day(wed))
+        );
+        assert_eq!(
+            preset("last_month", wed, monday),
+            (day("2025-02-01"), day("2025-02-28"))
+        );
+        assert_eq!(
+            preset("last_thirty_days", wed, monday),
+            (day("2025-02-04"), day(wed))
+        );
+        let bad = RangeQuery {
+            range: Some("forever".to_owned()),
+            ..RangeQuery::default()
+        };
+        assert!(DateRange::resolve(&bad, day(wed), monday).is_err());
+        let typed = RangeQuery {
+            range: None,
+            start: Some("2025-01-01".to_owned()),
+            end: Some("2025-01-02".to_owned()),
+        };
+        let (range, kind) = DateRange::resolve(&typed, day(wed), monday).unwrap();
+        assert_eq!((kind, range.days()), (ReportRange::Custom, 2));
     }
 
     #[test]

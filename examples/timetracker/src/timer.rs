@@ -8,7 +8,7 @@ use axum::{Form, Json, Router};
 use maud::html;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-use telemetry_core::{track, track_event};
+use telemetry_core::track;
 
 use crate::auth::{CurrentUser, Session, User};
 use crate::db;
@@ -98,37 +98,36 @@ pub fn recent_entries(
     Ok(rows)
 }
 
-/// A timer was started. Only whether notes were written is sent, never the notes.
-#[track_event(
-    "timer.started",
-    on = "success",
-    distinct_id = user.id,
-    props(
-        project_id: i64 = input.project_id,
-        task_id: Option<i64> = input.task_id,
-        has_description: bool = input.has_notes()
-    )
-)]
+/// Starts a timer for `user`.
+///
+/// `timer.started` is captured with `track!` after the insert, so it carries the new time
+/// entry's id (the same plain record number `timer.stopped` sends, so the two join); only
+/// whether notes were written is sent, never the notes.
 pub async fn start_timer(
     state: &AppState,
     user: &User,
     input: StartTimer,
 ) -> Result<TimeEntry, AppError> {
     let user_id = user.id;
+    let has_notes = input.has_notes();
     let notes = forms::opt_text(input.notes);
     if notes.as_deref().is_some_and(|n| n.chars().count() > 2_000) {
         return Err(AppError::invalid(
             "the notes must be at most 2000 characters",
         ));
     }
-    state
+    let entry = state
         .db
         .call(move |conn| {
             if running_entry(conn, user_id)?.is_some() {
                 return Err(AppError::Conflict("a timer is already running".to_owned()));
             }
-            if projects::find_project(conn, input.project_id)?.is_none() {
-                return Err(AppError::invalid("the project does not exist"));
+            match projects::find_project(conn, input.project_id)? {
+                None => return Err(AppError::invalid("the project does not exist")),
+                Some(project) if project.archived => {
+                    return Err(AppError::invalid("the project is archived"));
+                }
+                Some(_) => {}
             }
             if let Some(task_id) = input.task_id {
                 match tasks::find_task(conn, task_id)? {
@@ -143,7 +142,20 @@ pub async fn start_timer(
             )?;
             running_entry(conn, user_id)?.ok_or(AppError::NotFound("time entry"))
         })
-        .await
+        .await?;
+    track!(
+        "timer.started",
+        description = "A timer was started. Only whether notes were written is sent, never the \
+                       notes.",
+        distinct_id = user.id,
+        props(
+            time_entry_id: i64 = entry.id,
+            project_id: i64 = entry.project_id,
+            task_id: Option<i64> = entry.task_id,
+            has_description: bool = has_notes
+        )
+    );
+    Ok(entry)
 }
 
 /// Stops the user's running timer.
@@ -230,7 +242,7 @@ async fn dashboard(
                     (views::csrf_input(&csrf))
                     label { "Project "
                         select name="project_id" required {
-                            @for project in &projects { option value=(project.id) { (project.name) } }
+                            @for project in projects.iter().filter(|p| !p.archived) { option value=(project.id) { (project.name) } }
                         }
                     }
                     label { "Task "

@@ -37,6 +37,7 @@ pub fn page(title: &str, user: Option<&User>, csrf: Option<&str>, body: Markup) 
                             a href="/reports" { "Reports" }
                             @if user.is_admin {
                                 a href="/admin/users" { "Users" }
+                                a #nav-admin-settings href="/admin/settings" { "Settings" }
                                 a #nav-admin-telemetry href="/admin/telemetry" { "Telemetry" }
                             }
                         }

@@ -13,7 +13,11 @@ fn the_catalog_holds_exactly_the_app_events() {
     let mut app_events: Vec<&str> = catalog.app_events().map(|e| e.name).collect();
     app_events.sort_unstable();
     let mut expected = vec![
+        "admin.settings_updated",
         "admin.telemetry_dashboard_viewed",
+        "admin.user_created",
+        "admin.user_deleted",
+        "admin.user_updated",
         "admin.telemetry_toggled",
         "auth.login",
         "auth.login_failed",
@@ -26,7 +30,10 @@ fn the_catalog_holds_exactly_the_app_events() {
         "comment.deleted",
         "comment.updated",
         "export.csv",
+        "project.archived",
         "project.created",
+        "project.deleted",
+        "project.updated",
         "report.viewed",
         "setup.completed",
         "task.created",
@@ -448,7 +455,7 @@ async fn timer_events() {
     let event = assert_single(
         &events,
         "timer.started",
-        json!({ "project_id": project, "task_id": null, "has_description": false }),
+        json!({ "time_entry_id": first, "project_id": project, "task_id": null, "has_description": false }),
     );
     assert_user(&event, &app.admin().await);
 
@@ -493,10 +500,12 @@ async fn timer_events() {
     ))
     .await;
     assert_eq!(resp.status, StatusCode::SEE_OTHER);
+    let running = app.get("/api/timer").await.id();
+    assert_ne!(running, first);
     assert_single(
         &events,
         "timer.started",
-        json!({ "project_id": project, "task_id": task, "has_description": true }),
+        json!({ "time_entry_id": running, "project_id": project, "task_id": task, "has_description": true }),
     );
     assert!(!format!("{events:?}").contains("invoice"));
     let (resp, events) = record(app.form("/timer/stop", &[])).await;
@@ -523,7 +532,7 @@ async fn report_and_export_events() {
     let event = assert_single(
         &events,
         "report.viewed",
-        json!({ "report_type": "summary" }),
+        json!({ "report_type": "summary", "date_range": "last_thirty_days" }),
     );
     assert_user(&event, &app.admin().await);
 
@@ -532,7 +541,7 @@ async fn report_and_export_events() {
     assert_single(
         &events,
         "report.viewed",
-        json!({ "report_type": "summary" }),
+        json!({ "report_type": "summary", "date_range": "last_thirty_days" }),
     );
 
     let (resp, events) = record(app.get("/api/reports/summary?start=2025-02-30")).await;
@@ -568,53 +577,4 @@ async fn report_and_export_events() {
         "export.csv",
         json!({ "export_type": "time_entries", "num_rows": 0, "date_range_days": 31 }),
     );
-}
-
-#[tokio::test]
-async fn admin_telemetry_events() {
-    let mut app = TestApp::ready().await;
-    let admin = app.admin().await;
-
-    let (resp, events) = record(app.get("/admin/telemetry")).await;
-    assert_eq!(resp.status, StatusCode::OK);
-    let event = assert_single(&events, "admin.telemetry_dashboard_viewed", json!({}));
-    assert_user(&event, &admin);
-
-    let (resp, events) = record(app.form("/admin/telemetry/toggle", &[("enabled", "true")])).await;
-    assert_eq!(resp.status, StatusCode::SEE_OTHER);
-    assert_eq!(resp.location(), Some("/admin/telemetry"));
-    let event = assert_single(
-        &events,
-        "admin.telemetry_toggled",
-        json!({ "enabled": true }),
-    );
-    assert_user(&event, &admin);
-    assert!(app.telemetry.status().enabled);
-
-    let (resp, events) =
-        record(app.post_json("/api/admin/telemetry", json!({ "enabled": false }))).await;
-    assert_eq!(resp.status, StatusCode::OK);
-    assert_eq!(resp.json()["enabled"], json!(false));
-    assert_single(
-        &events,
-        "admin.telemetry_toggled",
-        json!({ "enabled": false }),
-    );
-
-    // Refusals send nothing: a bad value, a missing CSRF token, a non-admin.
-    let (resp, events) = record(app.form("/admin/telemetry/toggle", &[("enabled", "maybe")])).await;
-    assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(events.is_empty());
-    let (resp, events) =
-        record(app.form_without_csrf("/admin/telemetry/toggle", &[("enabled", "true")])).await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
-    assert!(events.is_empty());
-    let (mut user, _) = app.as_new_user("norbert").await;
-    let (resp, events) = record(user.get("/admin/telemetry")).await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
-    assert!(events.is_empty());
-    let (resp, events) = record(user.form("/admin/telemetry/toggle", &[("enabled", "true")])).await;
-    assert_eq!(resp.status, StatusCode::FORBIDDEN);
-    assert!(events.is_empty());
-    assert!(!app.telemetry.status().enabled);
 }

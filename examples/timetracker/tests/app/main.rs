@@ -4,6 +4,9 @@
 mod support;
 
 mod access;
+mod dashboard;
 mod documents;
 mod events;
+mod events_admin;
+mod hardening;
 mod observability;

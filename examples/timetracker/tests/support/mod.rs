@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -106,7 +107,8 @@ pub struct TestApp {
     pub state: AppState,
     pub telemetry: Telemetry,
     router: Router,
-    cookie: Option<String>,
+    /// The cookie jar: name to value.
+    cookies: BTreeMap<String, String>,
     csrf: Option<String>,
 }
 
@@ -119,17 +121,20 @@ impl TestApp {
 
     /// An app on the given database and telemetry.
     pub fn with(database: Database, telemetry: Telemetry) -> TestApp {
-        let config = Config {
-            database,
-            telemetry: telemetry.clone(),
-            password_cost: PasswordCost::Minimal,
-        };
+        let mut config = Config::new(database, telemetry);
+        config.password_cost = PasswordCost::Minimal;
+        TestApp::from_config(config)
+    }
+
+    /// An app with this configuration (tests should keep `PasswordCost::Minimal`).
+    pub fn from_config(config: Config) -> TestApp {
+        let telemetry = config.telemetry.clone();
         let state = AppState::new(config).expect("app state");
         TestApp {
             router: timetracker::app(state.clone()),
             state,
             telemetry,
-            cookie: None,
+            cookies: BTreeMap::new(),
             csrf: None,
         }
     }
@@ -148,20 +153,22 @@ impl TestApp {
             state: self.state.clone(),
             telemetry: self.telemetry.clone(),
             router: self.router.clone(),
-            cookie: None,
+            cookies: BTreeMap::new(),
             csrf: None,
         }
     }
 
-    /// Sends a request with the session cookie; keeps the cookie the app sets.
+    /// Sends a request with the jar's cookies; keeps the cookies the app sets.
     pub async fn send(&mut self, mut req: Request<Body>) -> Resp {
-        if let Some(cookie) = &self.cookie {
-            req.headers_mut().insert(
-                header::COOKIE,
-                format!("{}={cookie}", timetracker::auth::SESSION_COOKIE)
-                    .parse()
-                    .unwrap(),
-            );
+        if !self.cookies.is_empty() {
+            let header = self
+                .cookies
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req.headers_mut()
+                .insert(header::COOKIE, header.parse().unwrap());
         }
         let response = self.router.clone().oneshot(req).await.expect("infallible");
         let (parts, body) = response.into_parts();
@@ -169,12 +176,18 @@ impl TestApp {
             .await
             .expect("reading the body")
             .to_vec();
-        let prefix = format!("{}=", timetracker::auth::SESSION_COOKIE);
         for value in parts.headers.get_all(header::SET_COOKIE) {
             let value = value.to_str().unwrap();
-            if let Some(rest) = value.strip_prefix(&prefix) {
-                let id = rest.split(';').next().unwrap_or_default();
-                self.cookie = (!id.is_empty()).then(|| id.to_owned());
+            let Some((name, rest)) = value.split_once('=') else {
+                continue;
+            };
+            let cookie = rest.split(';').next().unwrap_or_default();
+            if cookie.is_empty() || value.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), cookie.to_owned());
+            }
+            if name == timetracker::auth::SESSION_COOKIE {
                 self.csrf = None;
             }
         }
@@ -183,6 +196,11 @@ impl TestApp {
             headers: parts.headers,
             body,
         }
+    }
+
+    /// The value of a cookie in the jar.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
     }
 
     pub async fn get(&mut self, path: &str) -> Resp {
