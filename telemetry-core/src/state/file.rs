@@ -14,7 +14,8 @@ pub(super) enum Read {
     /// The state, and whether it should be written back (something was filled in).
     Found(InstallState, bool),
     Missing,
-    Corrupt(String),
+    /// Unreadable as a state; the reason, and the opt-out salvaged from it if any.
+    Corrupt(String, Salvaged),
     Failed(io::Error),
 }
 
@@ -26,7 +27,7 @@ pub(super) fn read_state(path: &Path) -> Read {
     };
     match parse_state(&bytes) {
         Ok((state, needs_write)) => Read::Found(state, needs_write),
-        Err(reason) => Read::Corrupt(reason),
+        Err(reason) => Read::Corrupt(reason, salvage_consent(&bytes)),
     }
 }
 
@@ -42,6 +43,78 @@ pub(super) fn parse_state(bytes: &[u8]) -> Result<(InstallState, bool), String> 
     let mut state: InstallState = serde_json::from_value(value).map_err(|e| e.to_string())?;
     let changed = state.normalize();
     Ok((state, missing_salt || changed))
+}
+
+/// What could be read of the consent in a corrupt state file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Salvaged {
+    /// An opt-out (`"consent": {"enabled": false ...}`) was readable: it is kept.
+    OptOut,
+    /// Nothing trustworthy: telemetry stays off until consent is given again.
+    Unknown,
+}
+
+/// Looks for a persisted opt-out in a file that did not parse as a state: first as JSON (a
+/// valid document with a bad field elsewhere), then leniently in the text (a truncated or
+/// garbled document), taking the first `"enabled"` after a `"consent"` key. Only an opt-out is
+/// salvaged: an opt-in read from a damaged file is not trusted to turn telemetry on.
+pub(super) fn salvage_consent(bytes: &[u8]) -> Salvaged {
+    if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
+        return match value.pointer("/consent/enabled") {
+            Some(Value::Bool(false)) => Salvaged::OptOut,
+            _ => Salvaged::Unknown,
+        };
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let mut rest = &text[..];
+    while let Some(at) = rest.find("\"consent\"") {
+        rest = &rest[at + "\"consent\"".len()..];
+        let Some(object) = rest.trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let Some(object) = object.trim_start().strip_prefix('{') else {
+            continue;
+        };
+        // The consent object's own fields: up to its closing brace (it holds no nested
+        // objects in any version written so far), or what is left of a truncated file.
+        let object = &object[..object.find('}').unwrap_or(object.len())];
+        if let Some(at) = object.find("\"enabled\"") {
+            let value = object[at + "\"enabled\"".len()..].trim_start();
+            if let Some(value) = value.strip_prefix(':')
+                && value.trim_start().starts_with("false")
+            {
+                return Salvaged::OptOut;
+            }
+        }
+        return Salvaged::Unknown;
+    }
+    Salvaged::Unknown
+}
+
+/// The fresh state that replaces a corrupt one: a new identity, with the salvaged opt-out, or
+/// marked [`consent_lost`](InstallState::consent_lost) so telemetry stays off until someone
+/// decides again.
+pub(super) fn replacement_for_corrupt(salvaged: Salvaged) -> InstallState {
+    let mut state = InstallState::new();
+    apply_salvaged(&mut state, salvaged);
+    state
+}
+
+/// Applies what was salvaged from a corrupt file to `state` (see [`replacement_for_corrupt`]).
+pub(super) fn apply_salvaged(state: &mut InstallState, salvaged: Salvaged) {
+    match salvaged {
+        Salvaged::OptOut => state.record_consent(super::Consent::new(
+            false,
+            "recovered from a corrupt state file",
+            Utc::now(),
+        )),
+        Salvaged::Unknown => {
+            if !matches!(&state.consent, Some(c) if !c.enabled) {
+                state.consent = None;
+                state.consent_lost = true;
+            }
+        }
+    }
 }
 
 pub(super) fn move_aside(path: &Path) -> io::Result<PathBuf> {
@@ -91,14 +164,11 @@ pub(super) fn create_temp(dir: &Path) -> io::Result<(PathBuf, File)> {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let tmp_path = dir.join(name);
-        let mut options = OpenOptions::new();
+        // The file holds the salt: readable by its owner only. `create_new` never follows a
+        // link either; the rename then replaces a link at `install.json` instead of writing
+        // through it.
+        let mut options = private_file_options();
         options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            // The file holds the salt: readable by its owner only.
-            options.mode(0o600);
-        }
         match options.open(&tmp_path) {
             Ok(file) => return Ok((tmp_path, file)),
             // A leftover from a crashed process with a recycled pid: try the next name.
@@ -106,6 +176,31 @@ pub(super) fn create_temp(dir: &Path) -> io::Result<(PathBuf, File)> {
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Creates the state directory (and missing parents) as `0700` on Unix: only its owner can
+/// list or enter it. An existing directory is left as it is.
+pub(super) fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Options that create (or open) a private file: `0600` on Unix, and never through a
+/// symbolic link (`O_NOFOLLOW`), so a link planted at the path cannot redirect the write.
+pub(crate) fn private_file_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options
 }
 
 pub(super) fn probe_writable(dir: &Path) -> io::Result<()> {

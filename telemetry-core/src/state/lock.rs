@@ -1,6 +1,6 @@
 //! The cross-process lock on the state directory.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -36,7 +36,7 @@ impl Drop for DirLock {
     reason = "File::lock/try_lock are stable since 1.89; the workspace MSRV (1.88) has to follow"
 )]
 pub(super) fn lock_dir(dir: &Path, abandoned: &Arc<AtomicBool>) -> Result<DirLock, String> {
-    let file = OpenOptions::new()
+    let file = super::file::private_file_options()
         .read(true)
         .write(true)
         .create(true)

@@ -1,12 +1,14 @@
 //! The store: the install state shared by the threads of a process and with other processes.
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::file::{Read, move_aside, probe_writable, read_state, write_atomic};
+use super::file::{
+    Read, Salvaged, apply_salvaged, create_private_dir, move_aside, probe_writable, read_state,
+    replacement_for_corrupt, write_atomic,
+};
 use super::lock::{CANNOT_OPEN_LOCK, lock_dir};
 use super::{InstallState, LOCK_FILE_NAME, STATE_DIR_ENV, STATE_FILE_NAME, default_state_dir};
 use crate::warn::warn;
@@ -189,7 +191,13 @@ impl StateStore {
             Read::Found(state, _) => state,
             // Deleted or unreadable meanwhile: keep this process's identity.
             Read::Missing | Read::Failed(_) => cached.clone(),
-            Read::Corrupt(reason) => {
+            Read::Corrupt(reason, salvaged) => {
+                // This process's identity stays; the consent is taken as the file's opt-out
+                // if readable, else this process's own decision is kept (it was read or made
+                // while the file was intact).
+                if salvaged == Salvaged::OptOut {
+                    apply_salvaged(&mut cached, salvaged);
+                }
                 let moved = move_aside(&self.path);
                 warn(&format!(
                     "telemetry install state: {}",
@@ -232,10 +240,38 @@ impl StateStore {
         })
     }
 
+    /// What identifies the file's current version without reading it: modification time,
+    /// length and (on Unix) inode. Every write renames a new file into place, so a change by
+    /// any writer changes the inode even within one mtime tick. `None` when in memory only or
+    /// the file cannot be inspected.
+    pub(crate) fn disk_stamp(&self) -> Option<DiskStamp> {
+        if !self.backed_by_file {
+            return None;
+        }
+        let meta = std::fs::symlink_metadata(&self.path).ok()?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(DiskStamp {
+            modified: meta.modified().ok(),
+            len: meta.len(),
+            inode,
+        })
+    }
+
     fn lock_cache(&self) -> MutexGuard<'_, InstallState> {
         // A panic in a caller's closure must not make the state unusable.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// See [`StateStore::disk_stamp`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DiskStamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+    inode: u64,
 }
 
 /// What [`StateStore::open`] found.
@@ -265,7 +301,7 @@ impl Loaded {
 
 fn load(dir: &Path, path: &Path) -> Loaded {
     let mut problems = Vec::new();
-    if let Err(e) = fs::create_dir_all(dir) {
+    if let Err(e) = create_private_dir(dir) {
         problems.push(format!(
             "cannot create {} ({e}); {MEMORY_ONLY}",
             dir.display()
@@ -287,16 +323,25 @@ fn load(dir: &Path, path: &Path) -> Loaded {
     let (state, needs_write) = match read_state(path) {
         Read::Found(state, needs_write) => (state, needs_write),
         Read::Missing => (InstallState::new(), true),
-        Read::Corrupt(reason) => {
+        Read::Corrupt(reason, salvaged) => {
             let moved = move_aside(path);
-            let corrupt = corrupt_message(path, &reason, &moved);
+            let corrupt = format!(
+                "{}; {}",
+                corrupt_message(path, &reason, &moved),
+                match salvaged {
+                    Salvaged::OptOut => "its opt-out was readable and is kept",
+                    Salvaged::Unknown => {
+                        "its consent could not be read: telemetry stays off until consent is given again"
+                    }
+                }
+            );
             if moved.is_err() {
                 // The directory is not writable: keep the bad file, run on a fresh state.
                 problems.push(format!("{corrupt}; {MEMORY_ONLY}"));
-                return Loaded::in_memory(InstallState::new(), problems);
+                return Loaded::in_memory(replacement_for_corrupt(salvaged), problems);
             }
             problems.push(corrupt);
-            (InstallState::new(), true)
+            (replacement_for_corrupt(salvaged), true)
         }
         Read::Failed(e) => {
             problems.push(format!(
