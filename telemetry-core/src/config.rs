@@ -356,4 +356,95 @@ mod tests {
             (false, Reason::Consent(false))
         );
     }
+
+    #[test]
+    fn do_not_track_is_on_for_anything_but_empty_zero_or_false() {
+        for (value, off) in [
+            ("1", true),
+            ("true", true),
+            ("TRUE", true),
+            ("yes", true),
+            ("on", true),
+            ("anything", true),
+            (" 2 ", true),
+            ("", false),
+            ("   ", false),
+            ("0", false),
+            ("false", false),
+            (" False ", false),
+        ] {
+            assert_eq!(parse_do_not_track(value), off, "DO_NOT_TRACK={value:?}");
+            let env = EnvConfig::from_lookup(|k| (k == "DO_NOT_TRACK").then(|| value.to_owned()));
+            let on_anyway = EnvConfig {
+                enable: Some(Switch::On),
+                ..env
+            };
+            assert_eq!(
+                decide(&on_anyway, Some(true), Some(true)).0,
+                !off,
+                "DO_NOT_TRACK={value:?} with ENABLE_TELEMETRY=1"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_never_prints_the_key_the_salt_or_the_install_id() {
+        let env = EnvConfig::from_lookup(|k| match k {
+            "POSTHOG_API_KEY" => Some("phc_SECRETKEY".into()),
+            "TELE_SALT" => Some("SALTYSECRET".into()),
+            "TELEMETRY_INSTALL_ID" => Some("FLEETID".into()),
+            "POSTHOG_HOST" => Some("https://eu.i.posthog.com".into()),
+            _ => None,
+        });
+        let debug = format!("{env:?} {env:#?}");
+        for secret in ["SECRETKEY", "SALTYSECRET", "FLEETID"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("eu.i.posthog.com"), "the rest is shown: {debug}");
+        assert!(debug.contains("Some(<redacted>)"));
+    }
+
+    #[test]
+    fn versions_are_plain_tokens_of_at_most_64_characters() {
+        for ok in ["1.0.0", "0.3.1-alpha.2+sha.5114f85", "2024.05", "v2", " 1.2.3 "] {
+            assert_eq!(sanitize_version(ok).as_deref(), Ok(ok.trim()), "{ok:?}");
+        }
+        let long_ok = "1".repeat(64);
+        assert_eq!(sanitize_version(&long_ok), Ok(long_ok.clone()));
+        for bad in [
+            "",
+            "1.0 beta",
+            "1.0\n2",
+            "alice@example.com",
+            "1.0/../../etc",
+            "1.0_rc",
+            "1.0.0\u{e9}",
+            &"1".repeat(65),
+        ] {
+            assert_eq!(sanitize_version(bad), Err(INVALID_VERSION), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cleartext_warning_only_for_plain_http_off_loopback() {
+        for (host, warns) in [
+            ("http://posthog.example.com", true),
+            ("HTTP://10.0.0.5:8000/", true),
+            ("http://user@posthog.internal", true),
+            ("http://[2001:db8::1]:8000", true),
+            ("http://127.0.0.1:8000", false),
+            ("http://127.8.9.10", false),
+            ("http://localhost:8000/ingest", false),
+            ("http://app.localhost", false),
+            ("http://[::1]:8000", false),
+            ("https://us.i.posthog.com", false),
+            ("https://10.0.0.5", false),
+        ] {
+            let warning = cleartext_host_warning(host);
+            assert_eq!(warning.is_some(), warns, "{host}: {warning:?}");
+            if let Some(text) = warning {
+                assert!(text.contains("in clear") && text.contains(host.trim()), "{text}");
+            }
+        }
+    }
 }
