@@ -400,13 +400,22 @@ mod tests {
         for secret in ["SECRETKEY", "SALTYSECRET", "FLEETID"] {
             assert!(!debug.contains(secret), "{secret} in {debug}");
         }
-        assert!(debug.contains("eu.i.posthog.com"), "the rest is shown: {debug}");
+        assert!(
+            debug.contains("eu.i.posthog.com"),
+            "the rest is shown: {debug}"
+        );
         assert!(debug.contains("Some(<redacted>)"));
     }
 
     #[test]
     fn versions_are_plain_tokens_of_at_most_64_characters() {
-        for ok in ["1.0.0", "0.3.1-alpha.2+sha.5114f85", "2024.05", "v2", " 1.2.3 "] {
+        for ok in [
+            "1.0.0",
+            "0.3.1-alpha.2+sha.5114f85",
+            "2024.05",
+            "v2",
+            " 1.2.3 ",
+        ] {
             assert_eq!(sanitize_version(ok).as_deref(), Ok(ok.trim()), "{ok:?}");
         }
         let long_ok = "1".repeat(64);
@@ -443,7 +452,10 @@ mod tests {
             let warning = cleartext_host_warning(host);
             assert_eq!(warning.is_some(), warns, "{host}: {warning:?}");
             if let Some(text) = warning {
-                assert!(text.contains("in clear") && text.contains(host.trim()), "{text}");
+                assert!(
+                    text.contains("in clear") && text.contains(host.trim()),
+                    "{text}"
+                );
             }
         }
     }

@@ -178,7 +178,8 @@ impl TelemetryBuilder {
     /// **Calling it again.** A process has one pipeline, and it belongs to the latest
     /// `install()`. The earlier handle keeps working for its own install state (status,
     /// consent, which are still persisted), but no longer starts or stops the pipeline; a
-    /// worker it had started is shut down in the background within its shutdown bound. An
+    /// worker it had started is shut down first, as by [`Telemetry::shutdown`] (so this call
+    /// may then wait up to the previous shutdown bound). An
     /// opt-out through the earlier handle still reaches the new one at once when both use the
     /// same state file.
     pub fn install(self) -> Telemetry {
@@ -262,19 +263,20 @@ impl TelemetryBuilder {
             }),
             watcher: Mutex::new(None),
         });
+        let mut previous = None;
         if own_pipeline {
             pipeline::set_capacity(inner.pipeline.queue_capacity);
             pipeline.owner = generation;
             pipeline.owner_inner = Arc::downgrade(&inner);
             pipeline::set_accepting(false);
-            if let Some(previous) = pipeline.worker.take() {
-                // The previous installation's worker delivers what it has, off this thread.
-                let _ = std::thread::Builder::new()
-                    .name("telemetry-retire".into())
-                    .spawn(move || previous.shutdown());
-            }
+            previous = pipeline.worker.take();
         }
         drop(pipeline);
+        if let Some(previous) = previous {
+            // The previous installation's worker delivers what it has (bounded, as its
+            // shutdown would) before this one's starts: one worker on the queue at a time.
+            previous.shutdown();
+        }
         let telemetry = Telemetry { inner };
         {
             let mut machine = telemetry.inner.lock_machine();

@@ -639,15 +639,25 @@ fn a_corrupt_file_without_a_readable_opt_out_loses_the_consent() {
         let state = store.state();
         assert!(state.consent.is_none() && state.consent_lost, "{state:?}");
         assert_eq!(
-            telemetry_core::state::StateStore::open(dir.path()).state().consent_lost,
+            telemetry_core::state::StateStore::open(dir.path())
+                .state()
+                .consent_lost,
             true,
             "persisted: still off at the next start"
         );
         // A decision clears it.
         store.update(|s| {
-            s.record_consent(telemetry_core::state::Consent::new(true, "admin", chrono::Utc::now()))
+            s.record_consent(telemetry_core::state::Consent::new(
+                true,
+                "admin",
+                chrono::Utc::now(),
+            ))
         });
-        assert!(!telemetry_core::state::StateStore::open(dir.path()).state().consent_lost);
+        assert!(
+            !telemetry_core::state::StateStore::open(dir.path())
+                .state()
+                .consent_lost
+        );
     }
 }
 
@@ -671,10 +681,17 @@ fn state_files_are_owner_only_and_never_written_through_a_symlink() {
     store.update(|s| s.last_version = Some("1.0.0".into()));
 
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
-    let mode = |p: &std::path::Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
+    let mode =
+        |p: &std::path::Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&victim), 0o644, "the link target's mode is untouched");
     let file = state_dir.join("install.json");
-    assert!(std::fs::symlink_metadata(&file).unwrap().file_type().is_file(), "replaced, not followed");
+    assert!(
+        std::fs::symlink_metadata(&file)
+            .unwrap()
+            .file_type()
+            .is_file(),
+        "replaced, not followed"
+    );
     assert_eq!(mode(&file), 0o600);
 
     // A fresh directory: the directory 0700, the state and the lock file 0600.
@@ -690,11 +707,17 @@ fn state_files_are_owner_only_and_never_written_through_a_symlink() {
 #[test]
 fn install_state_debug_shows_no_install_id_or_salt() {
     let state = telemetry_core::state::InstallState::new();
-    let salt = serde_json::to_value(&state).unwrap()["salt"].as_str().unwrap().to_owned();
+    let salt = serde_json::to_value(&state).unwrap()["salt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let debug = format!("{state:?} {state:#?}");
     assert!(!debug.contains(&state.install_id), "{debug}");
     assert!(!debug.contains(&salt), "{debug}");
-    assert!(!debug.contains(&state.distinct_id()), "not the whole fingerprint either");
+    assert!(
+        !debug.contains(&state.distinct_id()),
+        "not the whole fingerprint either"
+    );
 }
 
 #[test]
@@ -702,7 +725,10 @@ fn state_store_debug_shows_no_install_id_or_salt() {
     let dir = tempfile::tempdir().unwrap();
     let store = telemetry_core::state::StateStore::open(dir.path());
     let state = store.state();
-    let salt = serde_json::to_value(&state).unwrap()["salt"].as_str().unwrap().to_owned();
+    let salt = serde_json::to_value(&state).unwrap()["salt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let debug = format!("{store:?}");
     assert!(!debug.contains(&state.install_id), "{debug}");
     assert!(!debug.contains(&salt), "{debug}");
