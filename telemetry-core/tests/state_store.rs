@@ -638,11 +638,10 @@ fn a_corrupt_file_without_a_readable_opt_out_loses_the_consent() {
         let store = telemetry_core::state::StateStore::open(dir.path());
         let state = store.state();
         assert!(state.consent.is_none() && state.consent_lost, "{state:?}");
-        assert_eq!(
+        assert!(
             telemetry_core::state::StateStore::open(dir.path())
                 .state()
                 .consent_lost,
-            true,
             "persisted: still off at the next start"
         );
         // A decision clears it.
