@@ -59,7 +59,7 @@ fuzz_target!(|input: Input| {
     }
     let dnt = input.values[1]
         .as_deref()
-        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"));
+        .is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"));
     assert_eq!(env.do_not_track, dnt);
     if let Some(v) = input.values[1].as_deref() {
         assert_eq!(parse_do_not_track(v), dnt);

@@ -44,6 +44,8 @@ pub struct Capture {
     pub at: SystemTime,
     /// Extra properties added by the toolkit itself (lifecycle events); empty for user events.
     pub extra: Vec<(&'static str, serde_json::Value)>,
+    /// A fixed uuid (lifecycle pings, see `lifecycle::dedup`); `None`: a fresh UUIDv7.
+    pub uuid: Option<uuid::Uuid>,
 }
 
 /// A capture prepared before the body runs and sent (or not) after it.
@@ -86,6 +88,7 @@ impl<const N: usize> Pending<N> {
             distinct_id: self.distinct_id,
             at: SystemTime::now(),
             extra: Vec::new(),
+            uuid: None,
         });
     }
 

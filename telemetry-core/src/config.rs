@@ -7,6 +7,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::state::PersistedConsent;
+
 /// `ENABLE_TELEMETRY` values that turn telemetry on (any case).
 pub const TRUTHY: &[&str] = &["true", "1", "yes", "on"];
 /// `ENABLE_TELEMETRY` values that turn telemetry off (any case; empty counts too).
@@ -42,18 +44,85 @@ pub fn parse_switch(value: &str) -> Switch {
     }
 }
 
-/// Whether a `DO_NOT_TRACK` value asks for no tracking (`1` or `true`, any case).
+/// Whether a `DO_NOT_TRACK` value asks for no tracking: anything but empty, `0` or `false`
+/// (any case, surrounding blanks ignored). A user who wrote `yes`, `on` or `please` meant it.
 ///
 /// ```
-/// assert!(telemetry_core::config::parse_do_not_track("TRUE"));
-/// assert!(!telemetry_core::config::parse_do_not_track("0"));
+/// use telemetry_core::config::parse_do_not_track;
+/// assert!(parse_do_not_track("TRUE") && parse_do_not_track("yes") && parse_do_not_track("1"));
+/// assert!(!parse_do_not_track("0") && !parse_do_not_track(" False ") && !parse_do_not_track(""));
 /// ```
 pub fn parse_do_not_track(value: &str) -> bool {
-    matches!(value.trim().to_ascii_lowercase().as_str(), "1" | "true")
+    !matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "" | "0" | "false"
+    )
+}
+
+/// The longest version string sent; longer ones are replaced by [`INVALID_VERSION`].
+pub const MAX_VERSION_LEN: usize = 64;
+/// What is sent instead of a version that is not a plain version token.
+pub const INVALID_VERSION: &str = "invalid";
+
+/// A version as it may be sent: a semver-like token of ASCII letters, digits and `.+-`, at
+/// most [`MAX_VERSION_LEN`] characters (surrounding blanks trimmed). Anything else is
+/// `Err(INVALID_VERSION)`: versions come from the environment and the state file, and must not
+/// become a channel for free text.
+///
+/// ```
+/// use telemetry_core::config::sanitize_version;
+/// assert_eq!(sanitize_version(" 1.4.0-rc.1+build.7 "), Ok("1.4.0-rc.1+build.7".to_owned()));
+/// assert_eq!(sanitize_version("1.0 (alice@example.com)"), Err("invalid"));
+/// ```
+pub fn sanitize_version(version: &str) -> Result<String, &'static str> {
+    let v = version.trim();
+    let token = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-');
+    if v.is_empty() || v.len() > MAX_VERSION_LEN || !v.chars().all(token) {
+        Err(INVALID_VERSION)
+    } else {
+        Ok(v.to_owned())
+    }
+}
+
+/// The warning for a PostHog host that would carry the project key in clear: a plain
+/// `http://` URL whose host is not loopback (`localhost`, `127.0.0.0/8`, `[::1]`). `None` for
+/// `https://` and for loopback.
+///
+/// ```
+/// use telemetry_core::config::cleartext_host_warning;
+/// assert!(cleartext_host_warning("http://posthog.internal:8000").is_some());
+/// assert!(cleartext_host_warning("https://eu.i.posthog.com").is_none());
+/// assert!(cleartext_host_warning("http://127.0.0.1:8000").is_none());
+/// ```
+pub fn cleartext_host_warning(host: &str) -> Option<String> {
+    let trimmed = host.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    let rest = lower.strip_prefix("http://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let hostname = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    let loopback = hostname == "localhost"
+        || hostname.ends_with(".localhost")
+        || hostname
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| {
+        format!(
+            "POSTHOG_HOST {trimmed:?} is plain http:// and not loopback: the project key and \
+             every event travel in clear; use https://"
+        )
+    })
 }
 
 /// The toolkit's environment variables, read once.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// `Debug` never prints the API key, `TELE_SALT` or `TELEMETRY_INSTALL_ID`, only whether they
+/// are set.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct EnvConfig {
     /// `ENABLE_TELEMETRY`, if set.
     pub enable: Option<Switch>,
@@ -65,6 +134,9 @@ pub struct EnvConfig {
     pub posthog_host: Option<String>,
     /// `TELE_SALT`, if set and not blank.
     pub tele_salt: Option<String>,
+    /// `TELEMETRY_INSTALL_ID`, if set and not blank: pins the install id (with `TELE_SALT`,
+    /// the whole identity) for a fleet of replicas.
+    pub install_id: Option<String>,
     /// `APP_VERSION`, if set and not blank.
     pub app_version: Option<String>,
     /// `TELEMETRY_DEBUG=1`: dry run to stderr.
@@ -103,10 +175,51 @@ impl EnvConfig {
             posthog_api_key: non_blank("POSTHOG_API_KEY"),
             posthog_host: non_blank("POSTHOG_HOST"),
             tele_salt: non_blank("TELE_SALT"),
+            install_id: non_blank("TELEMETRY_INSTALL_ID"),
             app_version: non_blank("APP_VERSION"),
             debug: lookup("TELEMETRY_DEBUG").is_some_and(|v| parse_switch(&v) == Switch::On),
             state_dir: non_blank("TELEMETRY_STATE_DIR").map(PathBuf::from),
         }
+    }
+}
+
+impl fmt::Debug for EnvConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secret = |v: &Option<String>| {
+            if v.is_some() {
+                "Some(<redacted>)"
+            } else {
+                "None"
+            }
+        };
+        f.debug_struct("EnvConfig")
+            .field("enable", &self.enable)
+            .field("do_not_track", &self.do_not_track)
+            .field(
+                "posthog_api_key",
+                &format_args!("{}", secret(&self.posthog_api_key)),
+            )
+            .field("posthog_host", &self.posthog_host)
+            .field("tele_salt", &format_args!("{}", secret(&self.tele_salt)))
+            .field("install_id", &format_args!("{}", secret(&self.install_id)))
+            .field("app_version", &self.app_version)
+            .field("debug", &self.debug)
+            .field("state_dir", &self.state_dir)
+            .finish()
+    }
+}
+
+impl EnvConfig {
+    /// Whether the environment decides on/off by itself (`DO_NOT_TRACK` or `ENABLE_TELEMETRY`
+    /// set), so a persisted consent cannot change it.
+    ///
+    /// ```
+    /// use telemetry_core::config::EnvConfig;
+    /// assert!(!EnvConfig::default().pins_switch());
+    /// assert!(EnvConfig { do_not_track: true, ..EnvConfig::default() }.pins_switch());
+    /// ```
+    pub fn pins_switch(&self) -> bool {
+        self.do_not_track || self.enable.is_some()
     }
 }
 
@@ -126,6 +239,8 @@ pub enum Reason {
     Consent(bool),
     /// The default given in code.
     Code(bool),
+    /// The state file was corrupt and its consent unreadable: off until someone decides.
+    ConsentLost,
     /// Nothing decided: off.
     Default,
 }
@@ -142,6 +257,10 @@ impl fmt::Display for Reason {
             Reason::Code(true) => f.write_str("enabled by the application's default"),
             Reason::Code(false) => f.write_str("disabled by the application's default"),
             Reason::Default => f.write_str("off by default: nobody opted in"),
+            Reason::ConsentLost => f.write_str(
+                "off: the install state was corrupt and its consent unreadable; \
+                 off until consent is given again",
+            ),
         }
     }
 }
@@ -160,6 +279,24 @@ impl fmt::Display for Reason {
 /// assert_eq!(decide(&env, None, None), (false, Reason::DoNotTrack));
 /// ```
 pub fn decide(env: &EnvConfig, consent: Option<bool>, code: Option<bool>) -> (bool, Reason) {
+    let persisted = consent.map_or(PersistedConsent::Undecided, PersistedConsent::Decided);
+    decide_persisted(env, persisted, code)
+}
+
+/// [`decide`] over the persisted consent as the state file has it: a consent lost with a
+/// corrupt file is off (reason [`Reason::ConsentLost`]) even when the code's default is on.
+///
+/// ```
+/// use telemetry_core::config::{decide_persisted, EnvConfig, Reason};
+/// use telemetry_core::state::PersistedConsent;
+/// let env = EnvConfig::default();
+/// assert_eq!(decide_persisted(&env, PersistedConsent::Lost, Some(true)), (false, Reason::ConsentLost));
+/// ```
+pub fn decide_persisted(
+    env: &EnvConfig,
+    consent: PersistedConsent,
+    code: Option<bool>,
+) -> (bool, Reason) {
     if env.do_not_track {
         return (false, Reason::DoNotTrack);
     }
@@ -169,8 +306,10 @@ pub fn decide(env: &EnvConfig, consent: Option<bool>, code: Option<bool>) -> (bo
         Some(Switch::Invalid(v)) => return (false, Reason::EnvInvalid(v.clone())),
         None => {}
     }
-    if let Some(c) = consent {
-        return (c, Reason::Consent(c));
+    match consent {
+        PersistedConsent::Decided(c) => return (c, Reason::Consent(c)),
+        PersistedConsent::Lost => return (false, Reason::ConsentLost),
+        PersistedConsent::Undecided => {}
     }
     if let Some(c) = code {
         return (c, Reason::Code(c));
@@ -210,19 +349,114 @@ mod tests {
     }
 
     #[test]
-    fn do_not_track_values() {
-        assert!(parse_do_not_track("1"));
-        assert!(parse_do_not_track("true"));
-        assert!(!parse_do_not_track(""));
-        assert!(!parse_do_not_track("false"));
-    }
-
-    #[test]
     fn consent_beats_code_default() {
         let env = EnvConfig::default();
         assert_eq!(
             decide(&env, Some(false), Some(true)),
             (false, Reason::Consent(false))
         );
+    }
+
+    #[test]
+    fn do_not_track_is_on_for_anything_but_empty_zero_or_false() {
+        for (value, off) in [
+            ("1", true),
+            ("true", true),
+            ("TRUE", true),
+            ("yes", true),
+            ("on", true),
+            ("anything", true),
+            (" 2 ", true),
+            ("", false),
+            ("   ", false),
+            ("0", false),
+            ("false", false),
+            (" False ", false),
+        ] {
+            assert_eq!(parse_do_not_track(value), off, "DO_NOT_TRACK={value:?}");
+            let env = EnvConfig::from_lookup(|k| (k == "DO_NOT_TRACK").then(|| value.to_owned()));
+            let on_anyway = EnvConfig {
+                enable: Some(Switch::On),
+                ..env
+            };
+            assert_eq!(
+                decide(&on_anyway, Some(true), Some(true)).0,
+                !off,
+                "DO_NOT_TRACK={value:?} with ENABLE_TELEMETRY=1"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_never_prints_the_key_the_salt_or_the_install_id() {
+        let env = EnvConfig::from_lookup(|k| match k {
+            "POSTHOG_API_KEY" => Some("phc_SECRETKEY".into()),
+            "TELE_SALT" => Some("SALTYSECRET".into()),
+            "TELEMETRY_INSTALL_ID" => Some("FLEETID".into()),
+            "POSTHOG_HOST" => Some("https://eu.i.posthog.com".into()),
+            _ => None,
+        });
+        let debug = format!("{env:?} {env:#?}");
+        for secret in ["SECRETKEY", "SALTYSECRET", "FLEETID"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(
+            debug.contains("eu.i.posthog.com"),
+            "the rest is shown: {debug}"
+        );
+        assert!(debug.contains("Some(<redacted>)"));
+    }
+
+    #[test]
+    fn versions_are_plain_tokens_of_at_most_64_characters() {
+        for ok in [
+            "1.0.0",
+            "0.3.1-alpha.2+sha.5114f85",
+            "2024.05",
+            "v2",
+            " 1.2.3 ",
+        ] {
+            assert_eq!(sanitize_version(ok).as_deref(), Ok(ok.trim()), "{ok:?}");
+        }
+        let long_ok = "1".repeat(64);
+        assert_eq!(sanitize_version(&long_ok), Ok(long_ok.clone()));
+        for bad in [
+            "",
+            "1.0 beta",
+            "1.0\n2",
+            "alice@example.com",
+            "1.0/../../etc",
+            "1.0_rc",
+            "1.0.0\u{e9}",
+            &"1".repeat(65),
+        ] {
+            assert_eq!(sanitize_version(bad), Err(INVALID_VERSION), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cleartext_warning_only_for_plain_http_off_loopback() {
+        for (host, warns) in [
+            ("http://posthog.example.com", true),
+            ("HTTP://10.0.0.5:8000/", true),
+            ("http://user@posthog.internal", true),
+            ("http://[2001:db8::1]:8000", true),
+            ("http://127.0.0.1:8000", false),
+            ("http://127.8.9.10", false),
+            ("http://localhost:8000/ingest", false),
+            ("http://app.localhost", false),
+            ("http://[::1]:8000", false),
+            ("https://us.i.posthog.com", false),
+            ("https://10.0.0.5", false),
+        ] {
+            let warning = cleartext_host_warning(host);
+            assert_eq!(warning.is_some(), warns, "{host}: {warning:?}");
+            if let Some(text) = warning {
+                assert!(
+                    text.contains("in clear") && text.contains(host.trim()),
+                    "{text}"
+                );
+            }
+        }
     }
 }

@@ -64,5 +64,5 @@ pub use catalog::{Catalog, catalog};
 pub use definition::{Classification, EventDef, PropDef, Site, Trigger};
 pub use pipeline::Stats;
 pub use property::{HashInput, HashSource, Hashed, PropValue, PropertyValue, ValueKind};
-pub use telemetry::{DEFAULT_JSONL_PATH, Status, Telemetry, TelemetryBuilder};
+pub use telemetry::{DEFAULT_JSONL_PATH, IdentitySource, Status, Telemetry, TelemetryBuilder};
 pub use telemetry_macros::{PropertyValue, track, track_event};

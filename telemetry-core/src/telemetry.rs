@@ -1,24 +1,48 @@
 //! The entry point: `Telemetry::builder().app(..).install()`, consent, status and shutdown.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::config::{EnvConfig, Reason, Switch, decide};
+use crate::config::{EnvConfig, Reason, Switch, cleartext_host_warning, decide_persisted};
 use crate::fingerprint::Identity;
 use crate::lifecycle::runner::LifecycleRunner;
-use crate::pipeline::{self, PipelineConfig, Stats, WorkerHandle, WorkerSetup};
-use crate::sink::{JsonlSink, PostHogOptions, PostHogSink, Sink, SinkError, StderrSink};
-use crate::state::{Consent, StateStore, default_state_dir};
-use crate::wire::WireEvent;
+use crate::pipeline::{self, PipelineConfig, WorkerHandle, WorkerSetup};
+use crate::sink::Sink;
+use crate::state::{Consent, PersistedConsent, StateStore, default_state_dir};
+
+mod plan;
+mod status;
+mod watch;
+
+use plan::SinkPlan;
+pub use status::{IdentitySource, Status};
 
 /// Where events go when telemetry is on and no PostHog key is set.
 pub const DEFAULT_JSONL_PATH: &str = "logs/telemetry.jsonl";
 
-/// The one worker of this process; a second `install()` replaces the first one's.
-static WORKER: Mutex<Option<WorkerHandle>> = Mutex::new(None);
+/// The process's one pipeline and which installation owns it (the latest `install()`).
+struct Pipeline {
+    /// The generation of the owning installation (0: none yet).
+    owner: u64,
+    owner_inner: Weak<Inner>,
+    worker: Option<WorkerHandle>,
+    /// Generations handed out so far.
+    generations: u64,
+}
+
+static PIPELINE: Mutex<Pipeline> = Mutex::new(Pipeline {
+    owner: 0,
+    owner_inner: Weak::new(),
+    worker: None,
+    generations: 0,
+});
+
+fn lock_pipeline() -> MutexGuard<'static, Pipeline> {
+    PIPELINE.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Builds and installs the telemetry pipeline. See [`Telemetry::builder`].
 #[must_use = "call .install() to start telemetry"]
@@ -150,9 +174,17 @@ impl TelemetryBuilder {
     /// Reads the environment, loads the install state, starts the pipeline when telemetry is
     /// on and sends due lifecycle events in the background. Never panics and never blocks on
     /// the network; a problem becomes a warning and telemetry off.
+    ///
+    /// **Calling it again.** A process has one pipeline, and it belongs to the latest
+    /// `install()`. The earlier handle keeps working for its own install state (status,
+    /// consent, which are still persisted), but no longer starts or stops the pipeline; a
+    /// worker it had started is shut down first, as by [`Telemetry::shutdown`] (so this call
+    /// may then wait up to the previous shutdown bound). An
+    /// opt-out through the earlier handle still reaches the new one at once when both use the
+    /// same state file.
     pub fn install(self) -> Telemetry {
         let app = (self.app_name.clone(), self.app_version.clone());
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.install_inner())) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.install_inner(true))) {
             Ok(telemetry) => telemetry,
             Err(_) => {
                 crate::warn::warn("telemetry failed to start and stays off");
@@ -161,7 +193,7 @@ impl TelemetryBuilder {
         }
     }
 
-    fn install_inner(self) -> Telemetry {
+    fn install_inner(self, own_pipeline: bool) -> Telemetry {
         let env = self.env.clone().unwrap_or_else(EnvConfig::from_env);
         if let Some(Switch::Invalid(value)) = &env.enable {
             crate::warn::warn(&format!(
@@ -169,10 +201,17 @@ impl TelemetryBuilder {
                  telemetry stays off"
             ));
         }
-        let app_version = env
+        let raw_version = env
             .app_version
             .clone()
             .unwrap_or_else(|| self.app_version.clone());
+        let app_version = crate::config::sanitize_version(&raw_version).unwrap_or_else(|invalid| {
+            crate::warn::warn(
+                "the application version (APP_VERSION or the version given in code) is not a \
+                 plain version token ([0-9A-Za-z.+-], at most 64 characters); it is sent as \"invalid\"",
+            );
+            invalid.to_owned()
+        });
         let posthog_key = env
             .posthog_api_key
             .clone()
@@ -186,15 +225,12 @@ impl TelemetryBuilder {
             .jsonl_path
             .clone()
             .unwrap_or_else(|| PathBuf::from(DEFAULT_JSONL_PATH));
-        let (sink_kind, sink_target) = if env.debug {
-            ("stderr".to_owned(), None)
-        } else if let Some(sink) = &self.sink {
-            (sink.kind().to_owned(), sink.target())
-        } else if posthog_key.is_some() {
-            ("posthog".to_owned(), Some(posthog_host.clone()))
-        } else {
-            ("jsonl".to_owned(), Some(jsonl_path.display().to_string()))
-        };
+        let plan = SinkPlan::choose(&env, self.sink, posthog_key, posthog_host, jsonl_path);
+        if let SinkPlan::PostHog { host, .. } = &plan
+            && let Some(warning) = cleartext_host_warning(host)
+        {
+            crate::warn::warn(&warning);
+        }
         let state_dir = env
             .state_dir
             .clone()
@@ -202,32 +238,58 @@ impl TelemetryBuilder {
             .unwrap_or_else(|| default_state_dir(&self.app_name, None));
         let store = Arc::new(StateStore::open(state_dir));
         let state = store.state();
-        let identity = state.identity(env.tele_salt.as_deref());
-        let consent = state.consent.as_ref().map(|c| c.enabled);
+        let identity = state.identity_for(env.tele_salt.as_deref(), env.install_id.as_deref());
+        let watch = !env.pins_switch() && store.is_persistent();
+        let mut pipeline = lock_pipeline();
+        pipeline.generations += 1;
+        let generation = pipeline.generations;
         let inner = Arc::new(Inner {
             app_name: self.app_name,
             app_version,
             env,
             enabled_by_default: self.enabled_by_default,
-            consent: Mutex::new(consent),
             store,
-            posthog_key,
-            posthog_host,
-            jsonl_path,
-            custom_sink: self.sink.map(|s| Arc::new(Mutex::new(s))),
-            sink_kind,
-            sink_target,
+            plan,
             pipeline: self.pipeline,
             request_timeout: self.request_timeout,
             gzip: self.gzip,
             health_interval: self.health_interval,
             identity: Arc::new(RwLock::new(identity)),
-            decision: Mutex::new((false, Reason::Default)),
-            shut_down: Mutex::new(false),
+            generation,
+            machine: Mutex::new(Machine {
+                consent: state.persisted_consent(),
+                decision: (false, Reason::Default),
+                shut_down: false,
+            }),
+            watcher: Mutex::new(None),
         });
-        pipeline::set_capacity(inner.pipeline.queue_capacity);
+        let mut previous = None;
+        if own_pipeline {
+            pipeline::set_capacity(inner.pipeline.queue_capacity);
+            pipeline.owner = generation;
+            pipeline.owner_inner = Arc::downgrade(&inner);
+            pipeline::set_accepting(false);
+            previous = pipeline.worker.take();
+        }
+        drop(pipeline);
+        if let Some(previous) = previous {
+            // The previous installation's worker delivers what it has (bounded, as its
+            // shutdown would) before this one's starts: one worker on the queue at a time.
+            previous.shutdown();
+        }
         let telemetry = Telemetry { inner };
-        telemetry.apply_decision();
+        {
+            let mut machine = telemetry.inner.lock_machine();
+            telemetry.inner.apply_locked(&mut machine);
+        }
+        if watch {
+            *telemetry
+                .inner
+                .watcher
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) =
+                watch::spawn(Arc::downgrade(&telemetry.inner));
+        }
         telemetry
     }
 }
@@ -255,58 +317,28 @@ struct Inner {
     app_version: String,
     env: EnvConfig,
     enabled_by_default: Option<bool>,
-    consent: Mutex<Option<bool>>,
     store: Arc<StateStore>,
-    posthog_key: Option<String>,
-    posthog_host: String,
-    jsonl_path: PathBuf,
-    custom_sink: Option<Arc<Mutex<Box<dyn Sink>>>>,
-    sink_kind: String,
-    sink_target: Option<String>,
+    /// Where events go, chosen once at install.
+    plan: SinkPlan,
     pipeline: PipelineConfig,
     request_timeout: Duration,
     gzip: bool,
     health_interval: Duration,
     identity: Arc<RwLock<Identity>>,
-    decision: Mutex<(bool, Reason)>,
-    shut_down: Mutex<bool>,
+    /// This installation's number; it drives the pipeline while it is the latest.
+    generation: u64,
+    /// Consent, decision and shutdown, changed together under one lock.
+    machine: Mutex<Machine>,
+    /// The consent watcher; dropping it stops the thread.
+    watcher: Mutex<Option<watch::Watcher>>,
 }
 
-/// What an admin page shows about telemetry. Never contains the salt or the API key.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Status {
-    /// The application name.
-    pub app_name: String,
-    /// The version sent as `app_version`.
-    pub app_version: String,
-    /// Whether events are captured and sent.
-    pub enabled: bool,
-    /// Why, in words.
-    pub reason: String,
-    /// Why, as data.
-    pub reason_code: Reason,
-    /// The first 12 characters of the install fingerprint.
-    pub fingerprint_short: String,
-    /// Whether a PostHog key is configured.
-    pub posthog_configured: bool,
-    /// The PostHog host, when configured.
-    pub posthog_host: Option<String>,
-    /// The sink in use: `posthog`, `jsonl`, `stderr`, or a custom sink's kind.
-    pub sink: String,
-    /// The sink's destination (host or file), if any.
-    pub sink_target: Option<String>,
-    /// The install state file.
-    pub state_file: Option<PathBuf>,
-    /// Whether the install state is saved to disk (false: in memory only).
-    pub state_persistent: bool,
-    /// When `telemetry.install` was last sent (RFC 3339).
-    pub last_install: Option<String>,
-    /// When `telemetry.update` was last sent (RFC 3339).
-    pub last_update: Option<String>,
-    /// When `telemetry.health` was last sent (RFC 3339).
-    pub last_health: Option<String>,
-    /// Pipeline counters.
-    pub counters: Stats,
+/// The state machine: every change takes this lock, then (if it touches the pipeline) the
+/// pipeline's, in that order.
+struct Machine {
+    consent: PersistedConsent,
+    decision: (bool, Reason),
+    shut_down: bool,
 }
 
 impl Telemetry {
@@ -315,7 +347,7 @@ impl Telemetry {
         TelemetryBuilder::default()
     }
 
-    /// A handle that never sends anything (used when start-up itself failed).
+    /// A handle that never sends anything and leaves the pipeline alone (start-up failed).
     fn inert(app_name: String, app_version: String) -> Telemetry {
         TelemetryBuilder {
             app_name,
@@ -326,56 +358,12 @@ impl Telemetry {
             }),
             ..TelemetryBuilder::default()
         }
-        .install_inner()
+        .install_inner(false)
     }
 
     /// Whether events are currently captured and sent.
     pub fn is_enabled(&self) -> bool {
-        self.inner
-            .decision
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .0
-    }
-
-    /// Status for an admin page.
-    pub fn status(&self) -> Status {
-        let (enabled, reason) = self
-            .inner
-            .decision
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let fingerprint = self
-            .inner
-            .identity
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .distinct_id()
-            .to_owned();
-        let posthog_configured = self.inner.posthog_key.is_some();
-        let state = self.inner.store.state();
-        let rfc3339 = |t: Option<chrono::DateTime<Utc>>| {
-            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        };
-        Status {
-            app_name: self.inner.app_name.clone(),
-            app_version: self.inner.app_version.clone(),
-            enabled,
-            reason: reason.to_string(),
-            reason_code: reason,
-            fingerprint_short: fingerprint[..12].to_owned(),
-            posthog_configured,
-            posthog_host: posthog_configured.then(|| self.inner.posthog_host.clone()),
-            sink: self.inner.sink_kind.clone(),
-            sink_target: self.inner.sink_target.clone(),
-            state_file: Some(self.inner.store.path().to_path_buf()),
-            state_persistent: self.inner.store.is_persistent(),
-            last_install: rfc3339(state.install_sent_at),
-            last_update: rfc3339(state.update_sent_at),
-            last_health: rfc3339(state.health_sent_at),
-            counters: pipeline::stats(),
-        }
+        self.inner.lock_machine().decision.0
     }
 
     /// Persists an opt-in (or opt-out) decision and applies it at once: turning on starts
@@ -389,109 +377,158 @@ impl Telemetry {
     /// Like [`set_consent`](Telemetry::set_consent), recording what made the decision
     /// (for example `"setup"` or `"admin"`) in the install state.
     pub fn set_consent_from(&self, enabled: bool, source: &str) {
-        self.inner
-            .store
-            .update(|s| s.consent = Some(Consent::new(enabled, source, Utc::now())));
-        *self.inner.consent.lock().unwrap_or_else(|e| e.into_inner()) = Some(enabled);
-        self.apply_decision();
+        let inner = &self.inner;
+        {
+            let mut machine = inner.lock_machine();
+            inner
+                .store
+                .update(|s| s.record_consent(Consent::new(enabled, source, Utc::now())));
+            machine.consent = PersistedConsent::Decided(enabled);
+            inner.apply_locked(&mut machine);
+        }
+        // A superseded handle: the installation that owns the pipeline learns of the change
+        // now if it shares this state file (its watcher would, within seconds).
+        let owner = lock_pipeline().owner_inner.upgrade();
+        if let Some(owner) = owner
+            && owner.generation != inner.generation
+            && owner.store.path() == inner.store.path()
+        {
+            owner.consent_changed_on_disk();
+        }
     }
 
     /// Forgets this install: a new install id and salt (so a new fingerprint, unlinkable to
-    /// the old one) and no record of lifecycle pings; the consent decision is kept.
+    /// the old one, unless `TELEMETRY_INSTALL_ID`/`TELE_SALT` pin them: see
+    /// [`Status::salt_pinned`]) and no record of lifecycle pings; the consent decision is kept.
+    /// Everything still queued is discarded first, so nothing captured before is sent under
+    /// the new fingerprint; if telemetry is on, a new worker starts and sends the install ping
+    /// of the new identity.
     pub fn forget(&self) {
-        // The identity stays write-locked while the state changes: a lifecycle ping the worker
-        // decides on from the new state (the install is due again) must not be rendered with
-        // the old fingerprint in between (it was, at a worker's start-up check).
-        let mut identity = self
-            .inner
-            .identity
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
-        let state = self.inner.store.forget();
-        *identity = state.identity(self.inner.env.tele_salt.as_deref());
-        drop(identity);
-        if let Some(worker) = WORKER.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            worker.check_lifecycle();
+        let inner = &self.inner;
+        let mut machine = inner.lock_machine();
+        {
+            let mut pipeline = lock_pipeline();
+            if pipeline.owner == inner.generation {
+                pipeline::set_accepting(false);
+                if let Some(worker) = pipeline.worker.take() {
+                    // TODO(pipeline): switch to `pipeline::withdraw()` once it lands (it also
+                    // abandons an in-flight request and empties the spool).
+                    worker.discard_and_stop();
+                }
+            }
         }
+        {
+            let mut identity = inner.identity.write().unwrap_or_else(|e| e.into_inner());
+            let state = inner.store.forget();
+            *identity = state.identity_for(
+                inner.env.tele_salt.as_deref(),
+                inner.env.install_id.as_deref(),
+            );
+        }
+        inner.apply_locked(&mut machine);
     }
 
     /// Waits until what is queued had one delivery attempt, at most the shutdown bound.
     /// Returns whether it finished in time.
     pub fn flush(&self) -> bool {
-        let worker = WORKER.lock().unwrap_or_else(|e| e.into_inner());
-        match worker.as_ref() {
-            Some(w) => w.flush(self.inner.pipeline.shutdown_timeout),
-            None => true,
+        let pipeline = lock_pipeline();
+        match pipeline.worker.as_ref() {
+            Some(w) if pipeline.owner == self.inner.generation => {
+                w.flush(self.inner.pipeline.shutdown_timeout)
+            }
+            _ => true,
         }
     }
 
     /// Stops capturing, delivers what it can within the shutdown bound (2 s by default) and
-    /// stops the worker. Idempotent; dropping the last handle does the same.
+    /// stops the worker. Idempotent; dropping the last handle does the same. A consent change
+    /// after shutdown is persisted but starts nothing.
     pub fn shutdown(&self) {
         self.inner.shutdown();
-    }
-
-    /// Recomputes on/off from the switches and starts or stops the worker to match.
-    fn apply_decision(&self) {
-        let inner = &self.inner;
-        if *inner.shut_down.lock().unwrap_or_else(|e| e.into_inner()) {
-            return;
-        }
-        let consent = *inner.consent.lock().unwrap_or_else(|e| e.into_inner());
-        let (enabled, reason) = decide(&inner.env, consent, inner.enabled_by_default);
-        *inner.decision.lock().unwrap_or_else(|e| e.into_inner()) = (enabled, reason);
-        let mut worker = WORKER.lock().unwrap_or_else(|e| e.into_inner());
-        if enabled {
-            if worker.is_none() {
-                *worker = WorkerHandle::spawn(self.worker_setup());
-            }
-            pipeline::set_accepting(worker.is_some());
-        } else {
-            pipeline::set_accepting(false);
-            if let Some(w) = worker.take() {
-                w.discard_and_stop();
-            }
-        }
-    }
-
-    fn worker_setup(&self) -> WorkerSetup {
-        let inner = &self.inner;
-        let sink: Box<dyn Sink> = if inner.env.debug {
-            Box::new(StderrSink)
-        } else if let Some(custom) = &inner.custom_sink {
-            Box::new(SharedSink(custom.clone()))
-        } else if let Some(key) = &inner.posthog_key {
-            let mut options = PostHogOptions::new(key.clone(), Some(inner.posthog_host.clone()));
-            options.request_timeout = inner.request_timeout;
-            options.gzip = inner.gzip;
-            Box::new(PostHogSink::new(options))
-        } else {
-            Box::new(JsonlSink::new(inner.jsonl_path.clone()))
-        };
-        WorkerSetup {
-            config: inner.pipeline.clone(),
-            sink,
-            identity: inner.identity.clone(),
-            app_version: inner.app_version.clone(),
-            lifecycle: Some(Box::new(LifecycleRunner {
-                store: inner.store.clone(),
-                app_version: inner.app_version.clone(),
-                health_interval: inner.health_interval,
-                failed: false,
-            })),
-        }
     }
 }
 
 impl Inner {
-    fn shutdown(&self) {
-        let mut shut_down = self.shut_down.lock().unwrap_or_else(|e| e.into_inner());
-        if *shut_down {
+    fn lock_machine(&self) -> MutexGuard<'_, Machine> {
+        self.machine.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Recomputes on/off and, unless shut down or superseded, starts or stops the worker to
+    /// match. The caller holds the machine lock, so no shutdown can come in between.
+    fn apply_locked(&self, machine: &mut Machine) {
+        machine.decision = decide_persisted(&self.env, machine.consent, self.enabled_by_default);
+        if machine.shut_down {
             return;
         }
-        *shut_down = true;
-        pipeline::set_accepting(false);
-        let worker = WORKER.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let mut pipeline = lock_pipeline();
+        if pipeline.owner != self.generation {
+            return;
+        }
+        if machine.decision.0 {
+            if pipeline.worker.is_none() {
+                pipeline.worker = WorkerHandle::spawn(self.worker_setup());
+            }
+            pipeline::set_accepting(pipeline.worker.is_some());
+        } else {
+            pipeline::set_accepting(false);
+            if let Some(worker) = pipeline.worker.take() {
+                // TODO(pipeline): switch to `pipeline::withdraw()` once it lands.
+                worker.discard_and_stop();
+            }
+        }
+    }
+
+    /// Applies the consent the state file holds now (written by another process, or another
+    /// handle), through the same path as `set_consent`. Does nothing when the environment
+    /// pins the switch: the decision would not change.
+    fn consent_changed_on_disk(&self) {
+        let mut machine = self.lock_machine();
+        let on_disk = self.store.reload().persisted_consent();
+        if on_disk != machine.consent {
+            machine.consent = on_disk;
+            self.apply_locked(&mut machine);
+        }
+    }
+
+    fn worker_setup(&self) -> WorkerSetup {
+        WorkerSetup {
+            config: self.pipeline.clone(),
+            sink: self.plan.build(self.request_timeout, self.gzip),
+            identity: self.identity.clone(),
+            app_version: self.app_version.clone(),
+            lifecycle: Some(Box::new(LifecycleRunner {
+                store: self.store.clone(),
+                identity: self.identity.clone(),
+                app_version: self.app_version.clone(),
+                health_interval: self.health_interval,
+                failed: false,
+            })),
+        }
+    }
+
+    fn shutdown(&self) {
+        // Stops the watcher (it is never joined: it may be the thread dropping the last handle).
+        drop(
+            self.watcher
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
+        let worker = {
+            let mut machine = self.lock_machine();
+            if machine.shut_down {
+                return;
+            }
+            machine.shut_down = true;
+            let mut pipeline = lock_pipeline();
+            if pipeline.owner == self.generation {
+                pipeline::set_accepting(false);
+                pipeline.worker.take()
+            } else {
+                None
+            }
+        };
+        // Outside the locks: this waits up to the shutdown bound.
         if let Some(worker) = worker {
             worker.shutdown();
         }
@@ -501,25 +538,5 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-/// A user-supplied sink, shared so a restarted worker can use it again.
-struct SharedSink(Arc<Mutex<Box<dyn Sink>>>);
-
-impl Sink for SharedSink {
-    fn kind(&self) -> &'static str {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).kind()
-    }
-
-    fn target(&self) -> Option<String> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).target()
-    }
-
-    fn send(&mut self, events: &[WireEvent]) -> Result<(), SinkError> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(events)
     }
 }

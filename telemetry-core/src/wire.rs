@@ -98,7 +98,9 @@ pub(crate) fn render(capture: &Capture, identity: &Identity, app_version: &str) 
     WireEvent {
         event: capture.def.name.to_owned(),
         distinct_id,
-        uuid: event_uuid(capture.at),
+        uuid: capture
+            .uuid
+            .map_or_else(|| event_uuid(capture.at), |fixed| fixed.to_string()),
         timestamp: timestamp.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         properties,
     }

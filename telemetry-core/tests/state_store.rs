@@ -604,3 +604,131 @@ fn the_salt_never_shows_in_debug_output() {
     assert!(!format!("{:?}", store.state()).contains(&salt_hex));
     assert!(!format!("{:?}", store.state().identity(None)).contains(&salt_hex));
 }
+
+// --- Corrupt files and consent (issue 9) ------------------------------------------------------
+
+#[test]
+fn a_corrupt_file_keeps_a_readable_opt_out() {
+    for corrupt in [
+        // Valid JSON, a bad field elsewhere.
+        &br#"{"salt": "zz", "consent": {"enabled": false, "decided_at": "2026-01-01T00:00:00Z", "source": "admin"}}"#[..],
+        // Truncated mid-file.
+        br#"{"install_id": "x", "consent": { "enabled" : false, "decided_at": "2026-01-"#,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("install.json"), corrupt).unwrap();
+        let state = telemetry_core::state::StateStore::open(dir.path()).state();
+        assert_eq!(state.consent.as_ref().map(|c| c.enabled), Some(false), "{state:?}");
+        assert!(!state.consent_lost);
+        // And it is on disk for the next start.
+        let again = telemetry_core::state::StateStore::open(dir.path()).state();
+        assert_eq!(again.consent.map(|c| c.enabled), Some(false));
+    }
+}
+
+#[test]
+fn a_corrupt_file_without_a_readable_opt_out_loses_the_consent() {
+    for corrupt in [
+        &b"\x00\xff garbage"[..],
+        br#"{"consent": {"enabled": true, "decided_at": "#,
+        br#"{"consent": {"enabled": "#,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("install.json"), corrupt).unwrap();
+        let store = telemetry_core::state::StateStore::open(dir.path());
+        let state = store.state();
+        assert!(state.consent.is_none() && state.consent_lost, "{state:?}");
+        assert!(
+            telemetry_core::state::StateStore::open(dir.path())
+                .state()
+                .consent_lost,
+            "persisted: still off at the next start"
+        );
+        // A decision clears it.
+        store.update(|s| {
+            s.record_consent(telemetry_core::state::Consent::new(
+                true,
+                "admin",
+                chrono::Utc::now(),
+            ))
+        });
+        assert!(
+            !telemetry_core::state::StateStore::open(dir.path())
+                .state()
+                .consent_lost
+        );
+    }
+}
+
+// --- Files on disk ------------------------------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn state_files_are_owner_only_and_never_written_through_a_symlink() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let state_dir = dir.path().join("state");
+    std::fs::create_dir(&state_dir).unwrap();
+    // Links planted at both paths the store writes.
+    symlink(&victim, state_dir.join("install.json")).unwrap();
+    symlink(&victim, state_dir.join("install.json.lock")).unwrap();
+
+    let store = telemetry_core::state::StateStore::open(&state_dir);
+    store.update(|s| s.last_version = Some("1.0.0".into()));
+
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    let mode =
+        |p: &std::path::Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&victim), 0o644, "the link target's mode is untouched");
+    let file = state_dir.join("install.json");
+    assert!(
+        std::fs::symlink_metadata(&file)
+            .unwrap()
+            .file_type()
+            .is_file(),
+        "replaced, not followed"
+    );
+    assert_eq!(mode(&file), 0o600);
+
+    // A fresh directory: the directory 0700, the state and the lock file 0600.
+    let fresh = dir.path().join("fresh/nested");
+    let _store = telemetry_core::state::StateStore::open(&fresh);
+    assert_eq!(mode(&fresh), 0o700);
+    assert_eq!(mode(&fresh.join("install.json")), 0o600);
+    assert_eq!(mode(&fresh.join("install.json.lock")), 0o600);
+}
+
+// --- Redacted Debug -----------------------------------------------------------------------------
+
+#[test]
+fn install_state_debug_shows_no_install_id_or_salt() {
+    let state = telemetry_core::state::InstallState::new();
+    let salt = serde_json::to_value(&state).unwrap()["salt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let debug = format!("{state:?} {state:#?}");
+    assert!(!debug.contains(&state.install_id), "{debug}");
+    assert!(!debug.contains(&salt), "{debug}");
+    assert!(
+        !debug.contains(&state.distinct_id()),
+        "not the whole fingerprint either"
+    );
+}
+
+#[test]
+fn state_store_debug_shows_no_install_id_or_salt() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = telemetry_core::state::StateStore::open(dir.path());
+    let state = store.state();
+    let salt = serde_json::to_value(&state).unwrap()["salt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let debug = format!("{store:?}");
+    assert!(!debug.contains(&state.install_id), "{debug}");
+    assert!(!debug.contains(&salt), "{debug}");
+}

@@ -1,7 +1,9 @@
 //! Running an example binary as a child process with a controlled environment.
 
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 /// The toolkit's environment variables, cleared before each child starts so the developer's
@@ -12,6 +14,7 @@ pub const TOOLKIT_VARS: &[&str] = &[
     "POSTHOG_API_KEY",
     "POSTHOG_HOST",
     "TELE_SALT",
+    "TELEMETRY_INSTALL_ID",
     "APP_VERSION",
     "TELEMETRY_DEBUG",
     "TELEMETRY_STATE_DIR",
@@ -97,4 +100,117 @@ pub fn temp_dir(tag: &str) -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&dir).expect("create temp dir");
     dir
+}
+
+/// A running `telemetry-driver` (or any child speaking its one-JSON-line-per-command protocol),
+/// with a clean toolkit environment plus the given variables.
+pub struct DriverProcess {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl DriverProcess {
+    /// Starts `exe` in `dir` with only `env` set among the toolkit's variables.
+    pub fn start(exe: &str, dir: &Path, env: &[(&str, &str)]) -> DriverProcess {
+        let mut cmd = Command::new(exe);
+        cmd.current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for var in TOOLKIT_VARS {
+            cmd.env_remove(var);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn the driver");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        DriverProcess {
+            child,
+            stdin,
+            lines,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Sends one command and waits (at most 20 s) for its JSON answer.
+    pub fn cmd(&mut self, command: &str) -> serde_json::Value {
+        writeln!(self.stdin, "{command}").expect("write to the driver");
+        self.stdin.flush().expect("flush the driver's stdin");
+        let line = self
+            .lines
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| {
+                let _ = self.child.kill();
+                panic!("the driver did not answer {command:?}")
+            });
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad answer {line:?}: {e}"))
+    }
+
+    /// Polls `command` until `pred` holds on its answer; panics after `limit`. Returns the
+    /// answer and how long it took.
+    pub fn wait_for(
+        &mut self,
+        command: &str,
+        limit: Duration,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> (serde_json::Value, Duration) {
+        let start = Instant::now();
+        loop {
+            let answer = self.cmd(command);
+            if pred(&answer) {
+                return (answer, start.elapsed());
+            }
+            assert!(
+                start.elapsed() < limit,
+                "waited {limit:?} on {command:?}: {answer}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends `shutdown`, waits for the exit (at most 10 s) and returns stderr.
+    pub fn shutdown(mut self) -> String {
+        let _ = self.cmd("shutdown");
+        let start = Instant::now();
+        while self.child.try_wait().ok().flatten().is_none() {
+            if start.elapsed() > Duration::from_secs(10) {
+                let _ = self.child.kill();
+                panic!("the driver did not exit after shutdown");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.stderr
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for DriverProcess {
+    fn drop(&mut self) {
+        // A test that failed half-way must not leave the child running.
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //!
 //! They are registered in the catalog like user events, under the reserved `telemetry.` prefix.
 
+pub mod dedup;
 pub mod events;
 pub(crate) mod runner;
 pub mod schedule;

@@ -3,14 +3,17 @@
 //! A ping is recorded in the install state only after the sink accepted it, so a start whose
 //! pings failed (PostHog down) sends them again next time.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use chrono::Utc;
 
-use super::schedule::{due_pings, mark_sent, next_health_in};
+use super::dedup::ping_uuid;
+use super::schedule::{Ping, due_pings, mark_sent, next_health_in};
 use crate::capture::{Capture, Props};
 use crate::environment::EnvironmentInfo;
+use crate::fingerprint::Identity;
 use crate::pipeline::Lifecycle;
 use crate::state::StateStore;
 
@@ -21,6 +24,9 @@ const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
 
 pub(crate) struct LifecycleRunner {
     pub store: Arc<StateStore>,
+    /// The identity pings are sent under (their uuids derive from its fingerprint).
+    pub identity: Arc<RwLock<Identity>>,
+    /// Already sanitised (`config::sanitize_version`).
     pub app_version: String,
     pub health_interval: Duration,
     /// Set when the last attempt was not accepted, to back off instead of retrying at once.
@@ -34,7 +40,14 @@ impl Lifecycle for LifecycleRunner {
         let now = Utc::now();
         self.failed = false;
         let environment = EnvironmentInfo::current().to_properties();
+        let fingerprint = self
+            .identity
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .distinct_id()
+            .to_owned();
         for ping in due_pings(&state, &self.app_version, now, self.health_interval) {
+            warn_if_stored_version_invalid(&ping);
             let mut extra = environment.clone();
             extra.extend(ping.extra_properties());
             let capture = Capture {
@@ -43,6 +56,7 @@ impl Lifecycle for LifecycleRunner {
                 distinct_id: None,
                 at: SystemTime::now(),
                 extra,
+                uuid: Some(ping_uuid(&fingerprint, &ping, &self.app_version, now)),
             };
             if !send(capture) {
                 // Not accepted: not recorded, so it is due again at the next check or start.
@@ -60,5 +74,19 @@ impl Lifecycle for LifecycleRunner {
         }
         let state = self.store.state();
         next_health_in(&state, Utc::now(), self.health_interval).max(MIN_CHECK)
+    }
+}
+
+/// One warning per process when the recorded last version is not a plain version token (it is
+/// sent as `"invalid"`).
+fn warn_if_stored_version_invalid(ping: &Ping) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if let Ping::Update { old_version, .. } = ping
+        && crate::config::sanitize_version(old_version).is_err()
+        && !WARNED.swap(true, Ordering::Relaxed)
+    {
+        crate::warn::warn(
+            "the install state's last version is not a plain version token; it is sent as \"invalid\"",
+        );
     }
 }

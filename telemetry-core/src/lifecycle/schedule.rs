@@ -161,12 +161,17 @@ impl Ping {
                 old_version,
                 new_version,
             } => vec![
-                ("old_version", Value::from(old_version.as_str())),
-                ("new_version", Value::from(new_version.as_str())),
+                ("old_version", Value::from(sent_version(old_version))),
+                ("new_version", Value::from(sent_version(new_version))),
             ],
             Ping::Install | Ping::Health => Vec::new(),
         }
     }
+}
+
+/// A version as sent: [`sanitize_version`](crate::config::sanitize_version), or `"invalid"`.
+fn sent_version(version: &str) -> String {
+    crate::config::sanitize_version(version).unwrap_or_else(|invalid| invalid.to_owned())
 }
 
 /// The lifecycle pings due now, in the order to send them: install, update, health.

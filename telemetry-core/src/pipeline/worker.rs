@@ -32,8 +32,6 @@ pub(crate) struct WorkerSetup {
 }
 
 enum Control {
-    /// Check for due lifecycle pings now (the install state changed).
-    CheckLifecycle,
     Flush(Sender<()>),
     DiscardAndStop,
     Shutdown(Sender<()>),
@@ -90,11 +88,6 @@ impl WorkerHandle {
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
         let (ack, done) = crossbeam_channel::bounded(1);
         self.control.send(Control::Flush(ack)).is_ok() && done.recv_timeout(timeout).is_ok()
-    }
-
-    /// Asks the worker to check for due lifecycle pings now (after `forget()`).
-    pub(crate) fn check_lifecycle(&self) {
-        let _ = self.control.send(Control::CheckLifecycle);
     }
 
     /// Consent withdrawn: throws away everything queued and stops, without waiting. An event
@@ -238,10 +231,6 @@ impl Worker {
         flush_at: &mut Option<Instant>,
     ) -> bool {
         match control {
-            Control::CheckLifecycle => {
-                self.lifecycle_due = true;
-                false
-            }
             Control::Flush(ack) => {
                 self.run_lifecycle_if_due();
                 self.drain_and_send(rx);

@@ -3,7 +3,8 @@
 //! one JSON line on stdout. Warnings go to stderr, where the parent counts them.
 //!
 //! Commands: `capture <n> <before|after>` (times every call), `flush`, `stats`, `status`,
-//! `shutdown` (then exits), `exit` (exits without shutdown).
+//! `consent <on|off>` (persists a decision, as an admin tool sharing the state would),
+//! `forget`, `shutdown` (then exits), `exit` (exits without shutdown).
 
 use std::io::{BufRead, Write};
 use std::time::{Duration, Instant};
@@ -75,6 +76,14 @@ fn main() {
                 let start = Instant::now();
                 let flushed = telemetry.flush();
                 json!({ "flushed": flushed, "ms": start.elapsed().as_secs_f64() * 1e3 })
+            }
+            ["consent", which] => {
+                telemetry.set_consent_from(*which == "on", "driver");
+                json!(telemetry.status())
+            }
+            ["forget"] => {
+                telemetry.forget();
+                json!(telemetry.status())
             }
             ["stats"] => json!(telemetry_core::pipeline::stats()),
             ["status"] => json!(telemetry.status()),

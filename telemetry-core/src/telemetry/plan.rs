@@ -1,0 +1,111 @@
+//! Where events go, chosen once at install: the dry run, a custom sink, PostHog, or the
+//! JSONL file.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::config::EnvConfig;
+use crate::sink::{JsonlSink, PostHogOptions, PostHogSink, Sink, SinkError, StderrSink};
+use crate::wire::WireEvent;
+
+/// The sink plan. [`SinkPlan::build`] makes a fresh sink for each worker started from it.
+pub(super) enum SinkPlan {
+    /// `TELEMETRY_DEBUG=1`: every event on stderr, nothing sent.
+    Stderr,
+    /// The application's own sink, shared so a restarted worker can use it again.
+    Custom(Arc<Mutex<Box<dyn Sink>>>),
+    /// PostHog with the project key.
+    PostHog { key: String, host: String },
+    /// No key: the local JSONL log.
+    Jsonl(PathBuf),
+}
+
+impl SinkPlan {
+    /// Precedence: the dry run, then a sink given in code, then PostHog when a key is set,
+    /// else the JSONL file.
+    pub(super) fn choose(
+        env: &EnvConfig,
+        custom: Option<Box<dyn Sink>>,
+        posthog_key: Option<String>,
+        posthog_host: String,
+        jsonl_path: PathBuf,
+    ) -> SinkPlan {
+        if env.debug {
+            SinkPlan::Stderr
+        } else if let Some(sink) = custom {
+            SinkPlan::Custom(Arc::new(Mutex::new(sink)))
+        } else if let Some(key) = posthog_key {
+            SinkPlan::PostHog {
+                key,
+                host: posthog_host,
+            }
+        } else {
+            SinkPlan::Jsonl(jsonl_path)
+        }
+    }
+
+    /// The sink's kind, for `Status::sink`.
+    pub(super) fn kind(&self) -> String {
+        match self {
+            SinkPlan::Stderr => "stderr".into(),
+            SinkPlan::Custom(sink) => lock(sink).kind().into(),
+            SinkPlan::PostHog { .. } => "posthog".into(),
+            SinkPlan::Jsonl(_) => "jsonl".into(),
+        }
+    }
+
+    /// The sink's destination, for `Status::sink_target`; never a secret.
+    pub(super) fn target(&self) -> Option<String> {
+        match self {
+            SinkPlan::Stderr => None,
+            SinkPlan::Custom(sink) => lock(sink).target(),
+            SinkPlan::PostHog { host, .. } => Some(host.clone()),
+            SinkPlan::Jsonl(path) => Some(path.display().to_string()),
+        }
+    }
+
+    /// The PostHog host, when events go to PostHog.
+    pub(super) fn posthog_host(&self) -> Option<&str> {
+        match self {
+            SinkPlan::PostHog { host, .. } => Some(host),
+            _ => None,
+        }
+    }
+
+    /// A sink for a new worker.
+    pub(super) fn build(&self, request_timeout: Duration, gzip: bool) -> Box<dyn Sink> {
+        match self {
+            SinkPlan::Stderr => Box::new(StderrSink),
+            SinkPlan::Custom(sink) => Box::new(SharedSink(sink.clone())),
+            SinkPlan::PostHog { key, host } => {
+                let mut options = PostHogOptions::new(key.clone(), Some(host.clone()));
+                options.request_timeout = request_timeout;
+                options.gzip = gzip;
+                Box::new(PostHogSink::new(options))
+            }
+            SinkPlan::Jsonl(path) => Box::new(JsonlSink::new(path.clone())),
+        }
+    }
+}
+
+fn lock(sink: &Mutex<Box<dyn Sink>>) -> std::sync::MutexGuard<'_, Box<dyn Sink>> {
+    sink.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A user-supplied sink, shared so a restarted worker can use it again.
+struct SharedSink(Arc<Mutex<Box<dyn Sink>>>);
+
+impl Sink for SharedSink {
+    fn kind(&self) -> &'static str {
+        lock(&self.0).kind()
+    }
+
+    fn target(&self) -> Option<String> {
+        lock(&self.0).target()
+    }
+
+    fn send(&mut self, events: &[WireEvent]) -> Result<(), SinkError> {
+        lock(&self.0).send(events)
+    }
+}
