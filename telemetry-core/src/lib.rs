@@ -51,6 +51,7 @@ pub mod state;
 pub mod testing;
 pub mod wire;
 
+mod switch;
 mod telemetry;
 mod warn;
 

@@ -407,6 +407,8 @@ impl Telemetry {
             .identity
             .write()
             .unwrap_or_else(|e| e.into_inner());
+        // Nothing captured under the old identity may be sent under the new one.
+        pipeline::discard_pending();
         let state = self.inner.store.forget();
         *identity = state.identity(self.inner.env.tele_salt.as_deref());
         drop(identity);
