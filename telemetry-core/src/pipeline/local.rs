@@ -10,7 +10,9 @@
 //! the caller's cost about 120-150 ns, most of it the atomic on the channel's tail that the
 //! worker's core keeps stealing; eight threads on two cores contended on it again.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::capture::Capture;
 
@@ -22,6 +24,20 @@ pub(crate) const HANDOFF: usize = 32;
 pub(super) struct Buf {
     epoch: u64,
     items: Vec<Capture>,
+}
+
+/// Buffers taken out of a thread's buffer and not yet on the queue. Counted from inside the
+/// buffer's lock (or before the door is checked), so once the door is closed and every buffer
+/// swept, [`wait_in_transit`] knows when the last of them has reached the queue.
+static IN_TRANSIT: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits (at most `limit`) until no buffer is on its way to the queue. Only meaningful with
+/// the door closed: then none can start.
+pub(super) fn wait_in_transit(limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while IN_TRANSIT.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        std::thread::yield_now();
+    }
 }
 
 /// One thread's buffer, shared with the worker's sweep.
@@ -56,8 +72,13 @@ impl Handle {
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        let rest = std::mem::take(&mut *self.0.lock());
+        let rest = {
+            let mut buf = self.0.lock();
+            IN_TRANSIT.fetch_add(1, Ordering::SeqCst);
+            std::mem::take(&mut *buf)
+        };
         super::handoff(rest.epoch, rest.items);
+        IN_TRANSIT.fetch_sub(1, Ordering::SeqCst);
         // The registry's entry is removed by the next sweep (it is then the only owner).
     }
 }
@@ -77,9 +98,11 @@ pub(super) fn push(capture: Capture) {
     if LOCAL.try_with(|_| ()).is_err() {
         // The thread is being torn down and its buffer is gone: straight onto the queue
         // (tagged, so the worker drops it if a withdrawal came in between).
+        IN_TRANSIT.fetch_add(1, Ordering::SeqCst);
         if let Some(epoch) = super::gate::admit() {
             super::handoff(epoch, vec![capture]);
         }
+        IN_TRANSIT.fetch_sub(1, Ordering::SeqCst);
         return;
     }
     // Checked just above, on this thread: the buffer is there. (The capture is moved as few
@@ -98,8 +121,10 @@ pub(super) fn push(capture: Capture) {
             buf.epoch = epoch;
         }
         buf.items.push(capture);
-        let full = (buf.items.len() >= HANDOFF)
-            .then(|| std::mem::replace(&mut buf.items, Vec::with_capacity(HANDOFF)));
+        let full = (buf.items.len() >= HANDOFF).then(|| {
+            IN_TRANSIT.fetch_add(1, Ordering::SeqCst);
+            std::mem::replace(&mut buf.items, Vec::with_capacity(HANDOFF))
+        });
         (stale, full.map(|items| (epoch, items)))
     });
     if stale > 0 {
@@ -107,6 +132,7 @@ pub(super) fn push(capture: Capture) {
     }
     if let Some((epoch, batch)) = full {
         super::handoff(epoch, batch);
+        IN_TRANSIT.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

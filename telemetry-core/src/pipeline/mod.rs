@@ -213,13 +213,22 @@ pub fn stats() -> Stats {
 /// `counter`.
 fn drain_into(counter: &AtomicU64) -> usize {
     let mut n = 0;
-    if let Some(q) = QUEUE.get() {
-        while let Ok((_, batch)) = q.rx.try_recv() {
-            QUEUED.fetch_sub(batch.len(), Ordering::Relaxed);
-            n += batch.len();
+    let drain_queue = |n: &mut usize| {
+        if let Some(q) = QUEUE.get() {
+            while let Ok((_, batch)) = q.rx.try_recv() {
+                QUEUED.fetch_sub(batch.len(), Ordering::Relaxed);
+                *n += batch.len();
+            }
         }
-    }
+    };
+    drain_queue(&mut n);
     local::sweep(|_, batch| n += batch.len());
+    // With the door closed, a buffer a thread took before the sweep lands on the queue
+    // within a few instructions: wait for it rather than leave it queued.
+    if gate::admit().is_none() {
+        local::wait_in_transit(Duration::from_millis(200));
+    }
+    drain_queue(&mut n);
     // Taken off the queue, so `received` too: `captured` counts queued events by the channel's
     // length, and without this they would vanish from it when dropped here.
     Counters::add(&COUNTERS.received, n);
