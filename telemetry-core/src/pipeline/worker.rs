@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, select};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, select};
 
 use super::counters::{COUNTERS, Counters};
 use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, gate, local, queue};
@@ -108,7 +108,24 @@ impl WorkerHandle {
     /// Returns whether it finished in time.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
         let (ack, done) = crossbeam_channel::bounded(1);
-        self.control.send(Control::Flush(ack)).is_ok() && done.recv_timeout(timeout).is_ok()
+        if self.control.send(Control::Flush(ack)).is_err() {
+            return false;
+        }
+        match done.recv_timeout(timeout) {
+            Ok(()) => true,
+            Err(RecvTimeoutError::Timeout) => false,
+            Err(RecvTimeoutError::Disconnected) => {
+                // The worker died on this flush: wait (briefly) until its supervisor has
+                // switched capture off and settled the accounts.
+                let deadline = Instant::now() + Duration::from_secs(1);
+                while self.thread.as_ref().is_some_and(|t| !t.is_finished())
+                    && Instant::now() < deadline
+                {
+                    std::thread::yield_now();
+                }
+                false
+            }
+        }
     }
 
     /// Asks the worker to check for due lifecycle pings now (after `forget()`).
