@@ -8,6 +8,12 @@
 //! next sweep at most `flush_interval` later.) Shutdown is bounded
 //! ([`PipelineConfig::shutdown_timeout`]): what cannot be delivered in time is counted as
 //! dropped and the process is free to exit, even when PostHog hangs.
+//!
+//! Consent is enforced here too (`gate.rs`): every capture carries the epoch it was accepted
+//! in, and `withdraw()` (an opt-out) or `discard_pending()` (`forget()`) starts a new one, so
+//! nothing captured before can be sent afterwards; the worker checks before every delivery.
+//! A panic in a sink is caught and counted ([`Stats::sink_panics`]); a worker that dies
+//! anyway switches capture off.
 
 mod counters;
 mod gate;
