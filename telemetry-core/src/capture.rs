@@ -5,7 +5,7 @@
 //! recorder of the current test (if any) or pushed onto the bounded pipeline queue. Hashing,
 //! serialisation and I/O happen on the pipeline's worker thread, never here.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use smallvec::SmallVec;
@@ -13,19 +13,34 @@ use smallvec::SmallVec;
 use crate::definition::EventDef;
 use crate::property::{HashInput, PropValue};
 
-/// True while an installed pipeline is enabled or a test recorder is active.
-static ACTIVE: AtomicBool = AtomicBool::new(false);
-
-/// The one check an instrumented call makes before doing anything else.
+/// The one check an instrumented call makes before doing anything else: one relaxed load of
+/// the switch word (see `switch.rs`).
 #[inline(always)]
 pub fn is_active() -> bool {
-    ACTIVE.load(Ordering::Relaxed)
+    crate::switch::is_active()
 }
 
-/// Recomputes [`ACTIVE`] from its two sources. Called on (rare) state changes only.
-pub(crate) fn refresh_active() {
-    let on = crate::pipeline::accepting() || crate::testing::any_recorder();
-    ACTIVE.store(on, Ordering::Relaxed);
+/// Where captures go once the switch is on. Each consumer installs itself when it first turns
+/// the switch on, so this module depends on neither (no import cycle): the test recorder
+/// returns the capture back when the current thread has no recorder; the pipeline queues it.
+struct Hooks {
+    record: OnceLock<fn(Capture) -> Option<Capture>>,
+    submit: OnceLock<fn(Capture)>,
+}
+
+static HOOKS: Hooks = Hooks {
+    record: OnceLock::new(),
+    submit: OnceLock::new(),
+};
+
+/// Installs the test recorder's hook (idempotent).
+pub(crate) fn set_record_hook(hook: fn(Capture) -> Option<Capture>) {
+    let _ = HOOKS.record.set(hook);
+}
+
+/// Installs the pipeline's hook (idempotent).
+pub(crate) fn set_submit_hook(hook: fn(Capture)) {
+    let _ = HOOKS.submit.set(hook);
 }
 
 /// Inline storage for up to four property values; more spill to the heap.
@@ -113,15 +128,20 @@ impl<const N: usize> Pending<N> {
 #[inline(never)]
 pub(crate) fn dispatch(capture: Capture) {
     // Checked here first, so that without a recorder the capture is not moved in and out of
-    // `try_record` (two copies of ~180 B on the hot path).
-    if crate::testing::any_recorder() {
-        let Some(capture) = crate::testing::try_record(capture) else {
-            return;
-        };
-        crate::pipeline::submit(capture);
-        return;
+    // the hook (two copies of ~180 B on the hot path).
+    let capture = if crate::switch::SWITCH.recorders() > 0
+        && let Some(record) = HOOKS.record.get()
+    {
+        match record(capture) {
+            Some(capture) => capture,
+            None => return,
+        }
+    } else {
+        capture
+    };
+    if let Some(submit) = HOOKS.submit.get() {
+        submit(capture);
     }
-    crate::pipeline::submit(capture);
 }
 
 /// Decides whether a return value counts as success for `on = "success"` / `"failure"`.

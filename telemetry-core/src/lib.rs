@@ -52,6 +52,7 @@ pub mod state;
 pub mod testing;
 pub mod wire;
 
+mod switch;
 mod telemetry;
 mod warn;
 

@@ -411,8 +411,8 @@ impl Telemetry {
             if pipeline.owner == inner.generation {
                 pipeline::set_accepting(false);
                 if let Some(worker) = pipeline.worker.take() {
-                    // TODO(pipeline): switch to `pipeline::withdraw()` once it lands (it also
-                    // abandons an in-flight request and empties the spool).
+                    // `discard_and_stop` withdraws first: when it returns nothing captured
+                    // under the old identity can leave the process.
                     worker.discard_and_stop();
                 }
             }
@@ -472,7 +472,7 @@ impl Inner {
         } else {
             pipeline::set_accepting(false);
             if let Some(worker) = pipeline.worker.take() {
-                // TODO(pipeline): switch to `pipeline::withdraw()` once it lands.
+                // Withdraws (see `pipeline::withdraw`) before the worker is let go.
                 worker.discard_and_stop();
             }
         }

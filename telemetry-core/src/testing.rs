@@ -22,7 +22,6 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use serde_json::{Map, Value};
@@ -34,8 +33,6 @@ use crate::fingerprint::Identity;
 pub const TEST_SALT: &[u8; 32] = b"telemetry-core-test-salt-0000000";
 /// The install id recorders use; the recorded anonymous `distinct_id` derives from it.
 pub const TEST_INSTALL_ID: &str = "00000000-0000-4000-8000-000000000000";
-
-static RECORDERS: AtomicUsize = AtomicUsize::new(0);
 
 type Sink = Rc<RefCell<Vec<RecordedEvent>>>;
 
@@ -81,15 +78,9 @@ fn test_identity() -> Identity {
     Identity::new(TEST_SALT.to_vec(), TEST_INSTALL_ID)
 }
 
-pub(crate) fn any_recorder() -> bool {
-    RECORDERS.load(Ordering::Relaxed) > 0
-}
-
 /// Gives the capture to this thread's recorder; returns it back when there is none.
-pub(crate) fn try_record(capture: Capture) -> Option<Capture> {
-    if !any_recorder() {
-        return Some(capture);
-    }
+/// Installed as capture's record hook by the first recorder.
+fn try_record(capture: Capture) -> Option<Capture> {
     CURRENT.with(|current| match current.borrow().as_ref() {
         Some(sink) => {
             let identity = test_identity();
@@ -116,16 +107,15 @@ struct Registered;
 
 impl Registered {
     fn new() -> Registered {
-        RECORDERS.fetch_add(1, Ordering::SeqCst);
-        crate::capture::refresh_active();
+        crate::capture::set_record_hook(try_record);
+        crate::switch::SWITCH.recorder_added();
         Registered
     }
 }
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        RECORDERS.fetch_sub(1, Ordering::SeqCst);
-        crate::capture::refresh_active();
+        crate::switch::SWITCH.recorder_removed();
     }
 }
 

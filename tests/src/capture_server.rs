@@ -23,6 +23,9 @@ pub enum Mode {
     RateLimited(u64),
     /// Reads the request and never answers (a blackhole).
     Hang,
+    /// Records the request, then answers `200` only once [`CaptureServer::release`] is
+    /// called (a slow PostHog, with the moment it answers under the test's control).
+    Hold,
     /// Answers with bytes that are not HTTP.
     Garbage,
     /// Sends the headers and half the promised body, then closes the connection.
@@ -62,6 +65,8 @@ struct Log {
     requests: Vec<Received>,
     /// Requests whose body was read, whatever the answer.
     attempts: usize,
+    /// Requests waiting in [`Mode::Hold`].
+    held: usize,
 }
 
 struct Shared {
@@ -115,7 +120,32 @@ impl CaptureServer {
         *self.shared.mode.lock().unwrap() = mode;
     }
 
-    /// Every request that was answered 2xx.
+    /// Answers every request held in [`Mode::Hold`] (with `200`), and later ones at once.
+    pub fn release(&self) {
+        *self.shared.mode.lock().unwrap() = Mode::Ok;
+        let _log = self.shared.log.lock().unwrap();
+        self.shared.changed.notify_all();
+    }
+
+    /// Waits until at least `n` requests are held in [`Mode::Hold`], or `timeout`.
+    pub fn wait_for_held(&self, n: usize, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        let mut log = self.shared.log.lock().unwrap();
+        loop {
+            let now = Instant::now();
+            if log.held >= n || now >= deadline {
+                return log.held;
+            }
+            log = self
+                .shared
+                .changed
+                .wait_timeout(log, deadline - now)
+                .unwrap()
+                .0;
+        }
+    }
+
+    /// Every request that was answered 2xx (or is held to be), in the order they arrived.
     pub fn requests(&self) -> Vec<Received> {
         self.shared.log.lock().unwrap().requests.clone()
     }
@@ -199,13 +229,28 @@ fn serve(stream: TcpStream, shared: &Shared) {
         {
             let mut log = shared.log.lock().unwrap();
             log.attempts += 1;
-            if mode == Mode::Ok {
+            if mode == Mode::Ok || mode == Mode::Hold {
                 log.requests.push(request);
             }
             shared.changed.notify_all();
         }
+        if mode == Mode::Hold {
+            let mut log = shared.log.lock().unwrap();
+            log.held += 1;
+            shared.changed.notify_all();
+            while *shared.mode.lock().unwrap() == Mode::Hold
+                && !shared.stopped.load(Ordering::Relaxed)
+            {
+                log = shared
+                    .changed
+                    .wait_timeout(log, Duration::from_millis(50))
+                    .unwrap()
+                    .0;
+            }
+            log.held -= 1;
+        }
         let keep_going = match mode {
-            Mode::Ok => respond(&mut writer, 200, "OK", &[], br#"{"status": 1}"#),
+            Mode::Ok | Mode::Hold => respond(&mut writer, 200, "OK", &[], br#"{"status": 1}"#),
             Mode::Status(code) => respond(&mut writer, code, "Error", &[], br#"{"error":"boom"}"#),
             Mode::RateLimited(secs) => respond(
                 &mut writer,

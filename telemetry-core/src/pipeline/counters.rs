@@ -21,6 +21,8 @@ pub(crate) struct Counters {
     pub abandoned: AtomicU64,
     /// Received by the worker but not yet sent, failed or dropped.
     pub holding: AtomicU64,
+    /// Deliveries during which the sink panicked.
+    pub sink_panics: AtomicU64,
 }
 
 pub(crate) static COUNTERS: Counters = Counters {
@@ -31,6 +33,7 @@ pub(crate) static COUNTERS: Counters = Counters {
     discarded: AtomicU64::new(0),
     abandoned: AtomicU64::new(0),
     holding: AtomicU64::new(0),
+    sink_panics: AtomicU64::new(0),
 };
 
 impl Counters {
@@ -59,6 +62,9 @@ pub struct Stats {
     pub failed: u64,
     /// Events still waiting in the queue or in the worker.
     pub queued: u64,
+    /// Deliveries during which the sink panicked. The panic is caught, the batch counted as
+    /// failed, and the worker goes on with the next one.
+    pub sink_panics: u64,
 }
 
 pub(crate) fn snapshot(in_channel: usize) -> Stats {
@@ -73,5 +79,6 @@ pub(crate) fn snapshot(in_channel: usize) -> Stats {
         dropped_queue_full: queue_full,
         failed: load(&c.failed),
         queued: load(&c.holding) + in_channel,
+        sink_panics: load(&c.sink_panics),
     }
 }

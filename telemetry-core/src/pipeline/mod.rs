@@ -8,22 +8,33 @@
 //! next sweep at most `flush_interval` later.) Shutdown is bounded
 //! ([`PipelineConfig::shutdown_timeout`]): what cannot be delivered in time is counted as
 //! dropped and the process is free to exit, even when PostHog hangs.
+//!
+//! Consent is enforced here too (`gate.rs`): every capture carries the epoch it was accepted
+//! in, and `withdraw()` (an opt-out) or `discard_pending()` (`forget()`) starts a new one, so
+//! nothing captured before can be sent afterwards; the worker checks before every delivery.
+//! A panic in a sink is caught and counted ([`Stats::sink_panics`]); a worker that dies
+//! anyway switches capture off.
 
 mod counters;
+mod gate;
 mod local;
 mod worker;
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
 pub use counters::Stats;
+pub(crate) use gate::may_send;
 pub(crate) use worker::{Lifecycle, WorkerHandle, WorkerSetup};
 
 use crate::capture::Capture;
 use counters::{COUNTERS, Counters};
+
+/// How long [`withdraw`] waits for a delivery attempt already in progress (see there).
+pub(crate) const IN_FLIGHT_WAIT: Duration = Duration::from_millis(50);
 
 /// Tuning of the pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,8 +66,8 @@ impl Default for PipelineConfig {
 /// The process-wide queue of thread buffers. Unbounded underneath, so memory follows what is
 /// actually queued; the bound is checked on hand-off.
 struct Queue {
-    tx: Sender<Vec<Capture>>,
-    rx: Receiver<Vec<Capture>>,
+    tx: Sender<(u64, Vec<Capture>)>,
+    rx: Receiver<(u64, Vec<Capture>)>,
     /// Wakes the worker once a delivery's worth of events is queued. The worker never blocks
     /// on `rx` itself: waking a parked thread is a system call, and paying it on every
     /// hand-off doubled the caller's cost. Below a full batch the periodic sweep picks events up.
@@ -69,7 +80,6 @@ static QUEUE: OnceLock<Queue> = OnceLock::new();
 static QUEUED: AtomicUsize = AtomicUsize::new(0);
 /// The worker's delivery size: a hand-off that fills one more wakes the worker.
 static WAKE_EVERY: AtomicUsize = AtomicUsize::new(500);
-static ACCEPTING: AtomicBool = AtomicBool::new(false);
 static CAPACITY: AtomicUsize = AtomicUsize::new(50_000);
 static FULL_REPORTED: AtomicBool = AtomicBool::new(false);
 
@@ -86,33 +96,75 @@ fn queue() -> &'static Queue {
     })
 }
 
-/// Whether the pipeline takes new events.
-pub(crate) fn accepting() -> bool {
-    ACCEPTING.load(Ordering::Relaxed)
-}
-
-/// Opens or closes the door, and updates the hot-path switch.
+/// Opens or closes the door (and the hot-path switch's pipeline bit). Closing keeps what is
+/// queued deliverable (a shutdown flushes it); [`withdraw`] is what discards. The door stays
+/// closed while no worker runs, so a dead worker's queue cannot fill.
 pub(crate) fn set_accepting(on: bool) {
-    ACCEPTING.store(on, Ordering::SeqCst);
-    crate::capture::refresh_active();
+    let on = on && worker::any_alive();
+    crate::capture::set_submit_hook(submit);
+    gate::set_open(on);
+    crate::switch::SWITCH.set_pipeline(on);
 }
 
 pub(crate) fn set_capacity(capacity: usize) {
     CAPACITY.store(capacity.max(1), Ordering::Relaxed);
 }
 
+/// Consent withdrawn: stops every event captured so far from ever leaving the process.
+///
+/// Blocks until that is guaranteed, which takes microseconds unless a delivery attempt is in
+/// progress (then at most [`IN_FLIGHT_WAIT`], 50 ms). When it returns:
+/// - the door is closed: instrumented calls capture nothing (one relaxed load, as when off);
+/// - every event queued, in any thread's buffer, or held by the worker is discarded and
+///   counted in [`Stats::dropped`]; a capture that raced the call is either among them or was
+///   refused, so none is sent after a later opt-in;
+/// - no delivery attempt begins for anything captured before the call, including retries and
+///   the remaining batches of a flush or shutdown in progress, and lifecycle pings stop;
+/// - an attempt that had already begun cannot be cancelled (posthog-rs's blocking client has
+///   no cancel): this waits up to 50 ms for it so its request is on the wire before returning,
+///   and its outcome is ignored (its events are counted as dropped).
+///
+/// The worker keeps running (idle); stop it or reopen the door with [`set_accepting`].
+/// Returns how many events were discarded.
+pub(crate) fn withdraw() -> u64 {
+    crate::switch::SWITCH.set_pipeline(false);
+    let discarded = invalidate(true, &COUNTERS.discarded);
+    gate::wait_idle(IN_FLIGHT_WAIT);
+    discarded
+}
+
+/// A shutdown gave up, or the worker died: closes the door for good and counts what is left
+/// as abandoned. A worker left behind can deliver nothing more.
+fn abandon() -> u64 {
+    crate::switch::SWITCH.set_pipeline(false);
+    invalidate(true, &COUNTERS.abandoned)
+}
+
+/// Starts a new epoch and moves every event of the old ones into `counter`.
+fn invalidate(close: bool, counter: &AtomicU64) -> u64 {
+    let gate = gate::new_epoch(close);
+    // Held by the worker: booked only under the gate, so this is all of the old epoch's.
+    let held = COUNTERS.holding.swap(0, Ordering::SeqCst);
+    counter.fetch_add(held, Ordering::Relaxed);
+    drop(gate);
+    held + drain_into(counter) as u64
+}
+
 /// Queues a capture. Never blocks; a full queue drops the event and counts it.
 #[inline]
 pub(crate) fn submit(capture: Capture) {
-    if !ACCEPTING.load(Ordering::Relaxed) {
-        return;
-    }
     local::push(capture);
+}
+
+/// Counts `n` captures of an old epoch, found after the withdrawal, as discarded.
+fn discard(n: usize) {
+    Counters::add(&COUNTERS.received, n);
+    Counters::add(&COUNTERS.discarded, n);
 }
 
 /// Moves a thread's buffered captures onto the queue; what does not fit the bound is dropped
 /// (the newest first) and counted.
-fn handoff(mut batch: Vec<Capture>) {
+fn handoff(epoch: u64, mut batch: Vec<Capture>) {
     let n = batch.len();
     if n == 0 {
         return;
@@ -136,7 +188,7 @@ fn handoff(mut batch: Vec<Capture>) {
     let n = batch.len();
     let q = queue();
     // The receiver lives in the same static, so the channel is never disconnected.
-    let _ = q.tx.send(batch);
+    let _ = q.tx.send((epoch, batch));
     let every = WAKE_EVERY.load(Ordering::Relaxed).max(1);
     if before / every != (before + n) / every {
         // Full already means a wake is pending.
@@ -156,15 +208,24 @@ pub fn stats() -> Stats {
 
 /// Drops every event still in the channel or in a thread's buffer, counting each into
 /// `counter`.
-fn drain_into(counter: &std::sync::atomic::AtomicU64) -> usize {
+fn drain_into(counter: &AtomicU64) -> usize {
     let mut n = 0;
-    if let Some(q) = QUEUE.get() {
-        while let Ok(batch) = q.rx.try_recv() {
-            QUEUED.fetch_sub(batch.len(), Ordering::Relaxed);
-            n += batch.len();
+    let drain_queue = |n: &mut usize| {
+        if let Some(q) = QUEUE.get() {
+            while let Ok((_, batch)) = q.rx.try_recv() {
+                QUEUED.fetch_sub(batch.len(), Ordering::Relaxed);
+                *n += batch.len();
+            }
         }
+    };
+    drain_queue(&mut n);
+    local::sweep(|_, batch| n += batch.len());
+    // With the door closed, a buffer a thread took before the sweep lands on the queue
+    // within a few instructions: wait for it rather than leave it queued.
+    if gate::admit().is_none() {
+        local::wait_in_transit(Duration::from_millis(200));
     }
-    local::sweep(|batch| n += batch.len());
+    drain_queue(&mut n);
     // Taken off the queue, so `received` too: `captured` counts queued events by the channel's
     // length, and without this they would vanish from it when dropped here.
     Counters::add(&COUNTERS.received, n);

@@ -1,17 +1,18 @@
 //! The worker thread: batches, renders and delivers; runs lifecycle pings; stops in bounded time.
 
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, RwLock};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, select};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, select};
 
 use super::counters::{COUNTERS, Counters};
-use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, drain_into, local, queue};
+use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, gate, local, queue};
 use crate::capture::Capture;
 use crate::fingerprint::Identity;
-use crate::sink::Sink;
+use crate::sink::{Sink, SinkError};
 use crate::wire::{self, WireEvent};
 
 /// Lifecycle pings, run by the worker at start and then every [`Lifecycle::interval`].
@@ -37,11 +38,20 @@ enum Control {
     Shutdown(Sender<()>),
 }
 
-/// State shared by a worker and its handle, to settle the accounts if shutdown gives up.
+/// Worker threads running (one, except while a stopped one is still exiting).
+static WORKERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether a worker thread is running.
+pub(super) fn any_alive() -> bool {
+    WORKERS.load(Ordering::SeqCst) > 0
+}
+
+/// State shared by a worker and its handle.
 #[derive(Default)]
 struct Shared {
-    /// Set when a shutdown gave up on this worker; it must not count anything after that.
-    abandoned: Mutex<bool>,
+    /// Set when a shutdown gave up on this worker: it exits at the next chance (the gate
+    /// already keeps it from sending or counting anything).
+    abandoned: AtomicBool,
 }
 
 /// The handle that controls one worker thread.
@@ -62,6 +72,8 @@ impl WorkerHandle {
         let mut setup = setup;
         let worker = Worker {
             batch: Vec::with_capacity(setup.config.batch_size),
+            batch_epoch: gate::epoch(),
+            ping_epoch: gate::epoch(),
             lifecycle: setup.lifecycle.take(),
             lifecycle_due: true,
             next_lifecycle: Instant::now(),
@@ -70,10 +82,17 @@ impl WorkerHandle {
             shared: shared.clone(),
             failing_since: None,
         };
+        WORKERS.fetch_add(1, Ordering::SeqCst);
         let thread = std::thread::Builder::new()
             .name("telemetry-worker".into())
-            .spawn(move || worker.run())
-            .map_err(|e| crate::warn::warn(&format!("telemetry worker did not start: {e}")))
+            .spawn(move || {
+                let _supervisor = Supervisor;
+                worker.run();
+            })
+            .map_err(|e| {
+                WORKERS.fetch_sub(1, Ordering::SeqCst);
+                crate::warn::warn(&format!("telemetry worker did not start: {e}"));
+            })
             .ok()?;
         Some(WorkerHandle {
             control,
@@ -87,15 +106,32 @@ impl WorkerHandle {
     /// Returns whether it finished in time.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
         let (ack, done) = crossbeam_channel::bounded(1);
-        self.control.send(Control::Flush(ack)).is_ok() && done.recv_timeout(timeout).is_ok()
+        if self.control.send(Control::Flush(ack)).is_err() {
+            return false;
+        }
+        match done.recv_timeout(timeout) {
+            Ok(()) => true,
+            Err(RecvTimeoutError::Timeout) => false,
+            Err(RecvTimeoutError::Disconnected) => {
+                // The worker died on this flush: wait (briefly) until its supervisor has
+                // switched capture off and settled the accounts.
+                let deadline = Instant::now() + Duration::from_secs(1);
+                while self.thread.as_ref().is_some_and(|t| !t.is_finished())
+                    && Instant::now() < deadline
+                {
+                    std::thread::yield_now();
+                }
+                false
+            }
+        }
     }
 
-    /// Consent withdrawn: throws away everything queued and stops, without waiting. An event
-    /// the worker is sending at this moment still completes; nothing after it is sent.
+    /// Consent withdrawn: [`withdraw`](super::withdraw)s (see there for exactly what is
+    /// guaranteed when this returns), then lets the worker exit without waiting for it.
     pub(crate) fn discard_and_stop(self) {
+        super::withdraw();
         let _ = self.control.send(Control::DiscardAndStop);
-        drain_into(&COUNTERS.discarded);
-        // The thread is detached: it drops its batch and exits as soon as it reads the message.
+        // The thread is detached: it exits as soon as it reads the message.
     }
 
     /// Delivers what it can within the shutdown bound, then stops. What is left is counted as
@@ -110,15 +146,8 @@ impl WorkerHandle {
             }
             return;
         }
-        let mut abandoned = self
-            .shared
-            .abandoned
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        *abandoned = true;
-        let holding = COUNTERS.holding.swap(0, Ordering::Relaxed);
-        COUNTERS.abandoned.fetch_add(holding, Ordering::Relaxed);
-        let left = drain_into(&COUNTERS.abandoned) as u64 + holding;
+        self.shared.abandoned.store(true, Ordering::SeqCst);
+        let left = super::abandon();
         if left > 0 {
             crate::warn::warn(&format!(
                 "telemetry shutdown timed out after {:?}: {left} undelivered event(s) dropped",
@@ -133,6 +162,11 @@ struct Worker {
     control: Receiver<Control>,
     shared: Arc<Shared>,
     batch: Vec<Capture>,
+    /// The epoch of the events in `batch` (see `gate.rs`).
+    batch_epoch: u64,
+    /// The epoch lifecycle pings are sent in: the one the worker started in, or the last one
+    /// it saw the door open in. A withdrawal ends it, so pings stop until consent returns.
+    ping_epoch: u64,
     /// Events failed since the current failure episode began (reported once per episode).
     failing_since: Option<u64>,
     /// Lifecycle pings, if this worker sends them.
@@ -160,6 +194,9 @@ impl Worker {
             }
             if self.is_abandoned() {
                 return;
+            }
+            if let Some(epoch) = gate::admit() {
+                self.ping_epoch = epoch;
             }
             self.run_lifecycle_if_due();
             let mut wake_at = sweep_at;
@@ -194,7 +231,7 @@ impl Worker {
                     let mut due = flush_at.is_some_and(|f| now >= f);
                     if now >= sweep_at {
                         // These waited up to a flush interval already: send them now.
-                        local::sweep(|captures| self.take(captures));
+                        local::sweep(|epoch, captures| self.take(epoch, captures));
                         self.take_queued(&rx);
                         due |= !self.batch.is_empty();
                         sweep_at = now + self.setup.config.flush_interval;
@@ -218,7 +255,8 @@ impl Worker {
         let Some(mut lifecycle) = self.lifecycle.take() else {
             return;
         };
-        lifecycle.run(&mut |capture| self.deliver_now(capture));
+        let epoch = self.ping_epoch;
+        lifecycle.run(&mut |capture| self.deliver_now(capture, epoch));
         self.next_lifecycle = Instant::now() + lifecycle.interval();
         self.lifecycle = Some(lifecycle);
     }
@@ -227,7 +265,7 @@ impl Worker {
     fn handle(
         &mut self,
         control: Control,
-        rx: &Receiver<Vec<Capture>>,
+        rx: &Receiver<(u64, Vec<Capture>)>,
         flush_at: &mut Option<Instant>,
     ) -> bool {
         match control {
@@ -239,7 +277,8 @@ impl Worker {
                 false
             }
             Control::DiscardAndStop => {
-                self.discard_batch();
+                // Counted as discarded by the withdrawal that came first.
+                self.batch.clear();
                 true
             }
             Control::Shutdown(ack) => {
@@ -251,25 +290,27 @@ impl Worker {
         }
     }
 
-    fn discard_batch(&mut self) {
-        let n = self.batch.len();
-        self.batch.clear();
-        Counters::sub(&COUNTERS.holding, n);
-        Counters::add(&COUNTERS.discarded, n);
-    }
-
     fn is_abandoned(&self) -> bool {
-        *self
-            .shared
-            .abandoned
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.shared.abandoned.load(Ordering::SeqCst)
     }
 
-    /// Takes a thread's buffer off the queue (or from a sweep) into the batch.
-    fn take(&mut self, captures: Vec<Capture>) {
-        Counters::add(&COUNTERS.received, captures.len());
-        Counters::add(&COUNTERS.holding, captures.len());
+    /// Takes a thread's buffer off the queue (or from a sweep) into the batch, if its epoch
+    /// is current; otherwise it is discarded.
+    fn take(&mut self, epoch: u64, captures: Vec<Capture>) {
+        let n = captures.len();
+        let booked = gate::if_current(epoch, || {
+            Counters::add(&COUNTERS.received, n);
+            Counters::add(&COUNTERS.holding, n);
+        });
+        if booked.is_none() {
+            super::discard(n);
+            return;
+        }
+        if self.batch_epoch != epoch {
+            // What the batch holds is of an older epoch: the withdrawal counted it already.
+            self.batch.clear();
+            self.batch_epoch = epoch;
+        }
         self.batch.extend(captures);
     }
 
@@ -277,11 +318,13 @@ impl Worker {
     /// queued, wakes itself to come back for them after checking for control messages (one
     /// batch at a time, so an opt-out or a shutdown is seen between two deliveries), and so
     /// that events wait in the bounded queue, not in an unbounded batch.
-    fn take_queued(&mut self, rx: &Receiver<Vec<Capture>>) {
+    fn take_queued(&mut self, rx: &Receiver<(u64, Vec<Capture>)>) {
         while self.batch.len() < self.setup.config.batch_size {
-            let Ok(captures) = rx.try_recv() else { break };
+            let Ok((epoch, captures)) = rx.try_recv() else {
+                break;
+            };
             QUEUED.fetch_sub(captures.len(), Ordering::Relaxed);
-            self.take(captures);
+            self.take(epoch, captures);
         }
         if !rx.is_empty() {
             let _ = queue().wake_tx.try_send(());
@@ -289,14 +332,14 @@ impl Worker {
     }
 
     /// Sends everything captured before now, in batches: thread buffers and the queue.
-    fn drain_and_send(&mut self, rx: &Receiver<Vec<Capture>>) {
-        local::sweep(|captures| self.take(captures));
+    fn drain_and_send(&mut self, rx: &Receiver<(u64, Vec<Capture>)>) {
+        local::sweep(|epoch, captures| self.take(epoch, captures));
         loop {
             while self.batch.len() < self.setup.config.batch_size {
                 match rx.try_recv() {
-                    Ok(captures) => {
+                    Ok((epoch, captures)) => {
                         QUEUED.fetch_sub(captures.len(), Ordering::Relaxed);
-                        self.take(captures);
+                        self.take(epoch, captures);
                     }
                     Err(_) => break,
                 }
@@ -323,20 +366,21 @@ impl Worker {
             .collect()
     }
 
-    /// Sends the batch, at most `batch_size` events per delivery.
+    /// Sends the batch, at most `batch_size` events per delivery, each only while its epoch
+    /// is current: a withdrawal between two chunks stops the rest.
     fn flush_batch(&mut self) {
         let size = self.setup.config.batch_size.max(1);
+        let epoch = self.batch_epoch;
         // Chunks of the whole batch (it can hold a sweep of many threads' buffers): draining
         // the front of a long Vec chunk by chunk would shift the rest each time.
         let mut batch = std::mem::take(&mut self.batch);
         for chunk in batch.chunks(size) {
             let events = self.render(chunk);
-            let result = self.setup.sink.send(&events);
-            self.settle(chunk.len(), result);
-            if self.is_abandoned() {
-                // A shutdown gave up on us and has counted the rest as dropped already.
+            // `None`: withdrawn (the withdrawal counted the rest), or a shutdown gave up on us.
+            let Some(result) = self.deliver(epoch, &events) else {
                 break;
-            }
+            };
+            self.settle(epoch, chunk.len(), result);
         }
         batch.clear();
         self.batch = batch;
@@ -345,20 +389,36 @@ impl Worker {
         }
     }
 
-    /// Books a delivery attempt of `n` held events, unless a shutdown already gave up on us.
-    fn settle(&mut self, n: usize, result: Result<(), crate::sink::SinkError>) {
-        let abandoned = self
-            .shared
-            .abandoned
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if *abandoned {
+    /// One delivery through the sink, if `epoch` is still current. A panic in the sink is
+    /// caught and counted, and the delivery counts as failed.
+    fn deliver(&mut self, epoch: u64, events: &[WireEvent]) -> Option<Result<(), SinkError>> {
+        let attempt = gate::begin(epoch)?;
+        let sink = &mut self.setup.sink;
+        let result = catch_unwind(AssertUnwindSafe(|| sink.send(events)));
+        drop(attempt);
+        Some(result.unwrap_or_else(|payload| {
+            Counters::add(&COUNTERS.sink_panics, 1);
+            // A payload whose own drop panics must not take the worker down either.
+            if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+                std::mem::forget(again);
+            }
+            Err(SinkError::new("the sink panicked"))
+        }))
+    }
+
+    /// Books a delivery attempt of `n` held events, unless their epoch ended meanwhile (a
+    /// withdrawal or a shutdown that gave up counted them already).
+    fn settle(&mut self, epoch: u64, n: usize, result: Result<(), SinkError>) {
+        let ok = result.is_ok();
+        let booked = gate::if_current(epoch, || {
+            Counters::sub(&COUNTERS.holding, n);
+            Counters::add(if ok { &COUNTERS.sent } else { &COUNTERS.failed }, n);
+        });
+        if booked.is_none() {
             return;
         }
-        Counters::sub(&COUNTERS.holding, n);
         match result {
             Ok(()) => {
-                Counters::add(&COUNTERS.sent, n);
                 if let Some(failed) = self.failing_since.take() {
                     crate::warn::info(&format!(
                         "telemetry delivery to {} recovered; {failed} event(s) failed meanwhile",
@@ -366,31 +426,55 @@ impl Worker {
                     ));
                 }
             }
-            Err(e) => {
-                Counters::add(&COUNTERS.failed, n);
-                match self.failing_since.as_mut() {
-                    Some(failed) => *failed += n as u64,
-                    None => {
-                        self.failing_since = Some(n as u64);
-                        crate::warn::warn(&format!(
-                            "telemetry delivery failed ({e}); failures are counted, not logged \
-                             again, until a delivery succeeds"
-                        ));
-                    }
+            Err(e) => match self.failing_since.as_mut() {
+                Some(failed) => *failed += n as u64,
+                None => {
+                    self.failing_since = Some(n as u64);
+                    crate::warn::warn(&format!(
+                        "telemetry delivery failed ({e}); failures are counted, not logged \
+                         again, until a delivery succeeds"
+                    ));
                 }
-            }
+            },
         }
     }
 
-    /// Delivers one event at once (lifecycle pings), counting it like any other.
-    fn deliver_now(&mut self, capture: Capture) -> bool {
-        Counters::add(&COUNTERS.received, 1);
-        Counters::add(&COUNTERS.holding, 1);
+    /// Delivers one event at once (lifecycle pings), counting it like any other, if `epoch`
+    /// is current. Returns whether a sink accepted it.
+    fn deliver_now(&mut self, capture: Capture, epoch: u64) -> bool {
+        let booked = gate::if_current(epoch, || {
+            Counters::add(&COUNTERS.received, 1);
+            Counters::add(&COUNTERS.holding, 1);
+        });
+        if booked.is_none() {
+            return false;
+        }
         let events = self.render(std::slice::from_ref(&capture));
-        let result = self.setup.sink.send(&events);
+        let Some(result) = self.deliver(epoch, &events) else {
+            return false;
+        };
         let ok = result.is_ok();
-        self.settle(1, result);
+        self.settle(epoch, 1, result);
         ok
+    }
+}
+
+/// Lives on the worker's stack: if the worker ends by a panic (one that escaped the sink's
+/// `catch_unwind`, say from a lifecycle ping), the door closes so the queue cannot fill and
+/// what it held is counted as dropped; `flush` and `shutdown` then return at once (the
+/// worker's channels are gone).
+struct Supervisor;
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        WORKERS.fetch_sub(1, Ordering::SeqCst);
+        if std::thread::panicking() {
+            let left = super::abandon();
+            crate::warn::warn(&format!(
+                "telemetry worker stopped by a panic: capture is off, {left} queued event(s) \
+                 dropped"
+            ));
+        }
     }
 }
 

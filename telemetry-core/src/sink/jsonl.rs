@@ -1,4 +1,7 @@
 //! The local sink: events appended to a JSONL file, exactly as they would be sent.
+//!
+//! On Unix the file is created owner-only (0600) and never opened through a symlink
+//! (`O_NOFOLLOW`): a link planted at the log's path cannot redirect events into another file.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -42,15 +45,28 @@ impl JsonlSink {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| SinkError::new(format!("create {}: {e}", dir.display())))?;
             }
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
+            let file = open_private(&self.path)
                 .map_err(|e| SinkError::new(format!("open {}: {e}", self.path.display())))?;
             self.file = Some(file);
         }
         Ok(self.file.as_mut().expect("opened above"))
     }
+}
+
+/// Opens `path` for appending, creating it owner-only, refusing a symlink.
+fn open_private(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    #[cfg(not(unix))]
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(std::io::Error::other("the path is a symlink"));
+    }
+    options.open(path)
 }
 
 impl Sink for JsonlSink {
@@ -85,5 +101,43 @@ impl Sink for JsonlSink {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn event() -> WireEvent {
+        WireEvent {
+            event: "doc.opened".into(),
+            distinct_id: "a".repeat(64),
+            uuid: "01890000-0000-7000-8000-000000000000".into(),
+            timestamp: "2026-01-01T00:00:00Z".into(),
+            properties: serde_json::Map::new(),
+        }
+    }
+
+    #[test]
+    fn the_log_is_created_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("logs/telemetry.jsonl");
+        JsonlSink::new(&path).send(&[event()]).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+    }
+
+    #[test]
+    fn a_symlink_at_the_log_path_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.txt");
+        std::fs::write(&target, "precious\n").unwrap();
+        let path = dir.path().join("telemetry.jsonl");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        let error = JsonlSink::new(&path).send(&[event()]).unwrap_err();
+        assert!(error.to_string().contains("open"), "{error}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
     }
 }

@@ -1,8 +1,11 @@
 //! Delivery to PostHog through the official `posthog-rs` crate.
 //!
 //! We use its blocking client's `capture_batch_immediate` from our own worker thread: posthog-rs
-//! serialises, gzips and retries, and we get each batch's outcome back, so every event is
-//! counted as sent or failed. Its own background queue is not used: measured, its `shutdown()`
+//! serialises and gzips, and we get each batch's outcome back, so every event is counted as
+//! sent or failed. Retries are ours, one posthog-rs attempt each: before every retry the sink
+//! asks the pipeline whether the batch may still be sent, so no request begins after consent
+//! was withdrawn (posthog-rs would retry on its own, and its blocking client cannot be
+//! cancelled). Its own background queue is not used: measured, its `shutdown()`
 //! is unbounded when the server hangs, and its default queue silently drops bursts. The client
 //! is built lazily on the worker thread, never inside an async runtime (its blocking HTTP
 //! client panics there in debug builds), and never at all while nothing is sent.
@@ -101,9 +104,8 @@ impl PostHogSink {
                 .api_key(o.api_key.clone())
                 .host(o.host.clone())
                 .request_timeout_seconds(o.request_timeout.as_secs().max(1))
-                .max_capture_attempts(o.max_attempts.max(1))
-                .retry_initial_backoff_ms(100)
-                .retry_max_backoff_ms(2_000)
+                // One request per call: retries are ours (see the module docs).
+                .max_capture_attempts(1)
                 .disable_geoip(true)
                 .is_server(false)
                 .before_send(|mut event: Event| {
@@ -141,6 +143,27 @@ fn to_posthog(event: &WireEvent) -> Event {
     out
 }
 
+/// Whether a failed attempt is worth another: what posthog-rs itself retries (transport
+/// errors, 408, 500, 502, 503, 504), and 429 (posthog-rs retries it only with `Retry-After`,
+/// which a single attempt does not report; the backoff below stays short either way).
+fn retryable(error: &posthog_rs::Error) -> bool {
+    use posthog_rs::Error;
+    match error {
+        Error::Connection(message) => {
+            // Other statuses come back as "Unexpected HTTP status N": only 408 is transient.
+            !message.starts_with("Unexpected HTTP status") || message.contains("status 408")
+        }
+        Error::ServerError { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+        Error::RateLimit => true,
+        _ => false,
+    }
+}
+
+/// 100 ms, 200 ms, 400 ms, ... at most 2 s (what posthog-rs was configured with before).
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis((100u64 << attempt.saturating_sub(1).min(5)).min(2_000))
+}
+
 impl Sink for PostHogSink {
     fn kind(&self) -> &'static str {
         "posthog"
@@ -155,9 +178,84 @@ impl Sink for PostHogSink {
             return Ok(());
         }
         let batch: Vec<Event> = events.iter().map(to_posthog).collect();
-        self.client()?
-            .capture_batch_immediate(batch, false)
-            .map(|_| ())
-            .map_err(|e| SinkError::new(format!("PostHog at {}: {e}", self.options.host)))
+        let attempts = self.options.max_attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            let error = match self.client()?.capture_batch_immediate(batch.clone(), false) {
+                // posthog-rs answers `Ok` with nothing submitted when it disabled itself (its
+                // HTTP client could not be built, or the key is blank): nothing was sent.
+                Ok(summary) if summary.submitted() == 0 => {
+                    return Err(SinkError::new(format!(
+                        "PostHog at {}: the posthog-rs client is disabled (its HTTP client \
+                         could not be built, or the key is blank); nothing was sent",
+                        self.options.host
+                    )));
+                }
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            let failed = || SinkError::new(format!("PostHog at {}: {error}", self.options.host));
+            if attempt >= attempts || !retryable(&error) {
+                return Err(failed());
+            }
+            std::thread::sleep(backoff(attempt));
+            if !crate::pipeline::may_send() {
+                // Consent was withdrawn meanwhile: no further request for this batch.
+                return Err(failed());
+            }
+            attempt += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> WireEvent {
+        WireEvent {
+            event: "doc.opened".into(),
+            distinct_id: "a".repeat(64),
+            uuid: "01890000-0000-7000-8000-000000000000".into(),
+            timestamp: "2026-01-01T00:00:00Z".into(),
+            properties: serde_json::Map::new(),
+        }
+    }
+
+    /// posthog-rs disables itself (and answers `Ok`) for a blank key, exactly as when its HTTP
+    /// client cannot be built: the sink reports that as a failure, not a delivery.
+    #[test]
+    fn a_disabled_posthog_client_is_a_failure_not_a_delivery() {
+        let mut sink = PostHogSink::new(PostHogOptions::new(
+            "   ",
+            Some("http://127.0.0.1:9".into()),
+        ));
+        let error = sink.send(&[event()]).unwrap_err();
+        assert!(error.to_string().contains("disabled"), "{error}");
+    }
+
+    #[test]
+    fn only_transient_failures_are_retried() {
+        use posthog_rs::Error;
+        assert!(retryable(&Error::Connection("connection refused".into())));
+        assert!(retryable(&Error::ServerError {
+            status: 503,
+            message: String::new()
+        }));
+        assert!(!retryable(&Error::ServerError {
+            status: 501,
+            message: String::new()
+        }));
+        assert!(!retryable(&Error::Unauthorized));
+        assert!(!retryable(&Error::BadRequest(String::new())));
+        assert!(!retryable(&Error::Connection(
+            "Unexpected HTTP status 404: nope".into()
+        )));
+        assert!(retryable(&Error::Connection(
+            "Unexpected HTTP status 408: slow".into()
+        )));
+        assert_eq!(backoff(1), Duration::from_millis(100));
+        assert_eq!(backoff(3), Duration::from_millis(400));
+        assert_eq!(backoff(30), Duration::from_secs(2));
     }
 }
