@@ -406,3 +406,36 @@ fn the_flag_never_turns_telemetry_on_against_local_consent() {
     assert!(server.flag_requests().is_empty());
     assert_eq!(server.capture_requests(), 0);
 }
+
+#[test]
+fn a_binary_configured_only_through_the_environment_obeys_the_flag() {
+    use telemetry_tests::child::DriverProcess;
+    const EXE: &str = env!("CARGO_BIN_EXE_telemetry-driver");
+    let server = FlagsServer::start(FLAG, Flag::off());
+    let dir = temp_dir("remote-env");
+    let state = dir.join("state").to_string_lossy().into_owned();
+    let url = server.url();
+    let mut driver = DriverProcess::start(
+        EXE,
+        &dir,
+        &[
+            ("ENABLE_TELEMETRY", "1"),
+            ("POSTHOG_API_KEY", "phc_env"),
+            ("POSTHOG_HOST", url.as_str()),
+            ("TELEMETRY_STATE_DIR", state.as_str()),
+            ("TELEMETRY_REMOTE_FLAG", FLAG),
+        ],
+    );
+    driver.cmd("capture 4 before");
+    assert_eq!(driver.cmd("flush")["flushed"], true);
+    let status = driver.cmd("status");
+    let stats = driver.cmd("stats");
+    driver.shutdown();
+    assert_eq!(status["enabled"], false, "{status}");
+    assert_eq!(status["remote"]["flag"], FLAG);
+    assert_eq!(status["remote"]["state"], "off");
+    assert!(status["reason"].as_str().unwrap().contains("disabled remotely"));
+    assert_eq!(stats["dropped_remotely"], 4, "{stats}");
+    assert_eq!(server.capture_requests(), 0);
+    assert_eq!(server.flag_requests()[0].body["api_key"], "phc_env");
+}
