@@ -380,7 +380,8 @@ impl Telemetry {
     /// Whether events are currently captured and sent: local consent has telemetry on, and
     /// the remote flag (if any) has not switched it off.
     pub fn is_enabled(&self) -> bool {
-        self.inner.lock_machine().decision.0 && !self.inner.remote.as_ref().is_some_and(|r| r.disabled())
+        self.inner.lock_machine().decision.0
+            && !self.inner.remote.as_ref().is_some_and(|r| r.disabled())
     }
 
     /// Persists an opt-in (or opt-out) decision and applies it at once: turning on starts

@@ -89,7 +89,10 @@ impl InstallContext {
                 ("platform", Value::from(env.platform.as_str())),
                 ("arch", Value::from(env.arch.as_str())),
                 ("environment", Value::from(env.environment.as_str())),
-                ("deployment_method", Value::from(env.deployment_method.as_str())),
+                (
+                    "deployment_method",
+                    Value::from(env.deployment_method.as_str()),
+                ),
             ],
         }
     }
@@ -144,7 +147,11 @@ fn render_value(value: &PropValue, identity: &Identity) -> Value {
 
 /// Renders a capture for the wire: its declared properties, the toolkit's extras (lifecycle
 /// events), then the install's context and the automatic properties.
-pub(crate) fn render(capture: &Capture, identity: &Identity, context: &InstallContext) -> WireEvent {
+pub(crate) fn render(
+    capture: &Capture,
+    identity: &Identity,
+    context: &InstallContext,
+) -> WireEvent {
     let mut properties = Map::new();
     render_props(capture.def, &capture.props, identity, &mut properties);
     for (key, value) in &capture.extra {

@@ -218,7 +218,10 @@ fn serve(stream: TcpStream, shared: &Shared) {
             }
             shared.changed.notify_all();
         }
-        while is_flags && shared.hold.load(Ordering::SeqCst) && !shared.stopped.load(Ordering::Relaxed) {
+        while is_flags
+            && shared.hold.load(Ordering::SeqCst)
+            && !shared.stopped.load(Ordering::Relaxed)
+        {
             std::thread::sleep(Duration::from_millis(10));
         }
         let (status, body) = if is_flags {
@@ -227,7 +230,13 @@ fn serve(stream: TcpStream, shared: &Shared) {
             (200, json!({ "status": 1 }))
         };
         let reason = if status == 200 { "OK" } else { "Error" };
-        if !respond(&mut writer, status, reason, &[], body.to_string().as_bytes()) {
+        if !respond(
+            &mut writer,
+            status,
+            reason,
+            &[],
+            body.to_string().as_bytes(),
+        ) {
             return;
         }
     }

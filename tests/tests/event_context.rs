@@ -44,7 +44,8 @@ fn a_user_event_under_a_hashed_id_carries_the_install_fingerprint_and_context() 
     telemetry.shutdown();
 
     let events = server.wait_for_events(4, Duration::from_secs(10));
-    let find = |name: &str| -> Vec<&Value> { events.iter().filter(|e| e["event"] == name).collect() };
+    let find =
+        |name: &str| -> Vec<&Value> { events.iter().filter(|e| e["event"] == name).collect() };
     let install = find("telemetry.install");
     let users = find("context.signed_in");
     assert_eq!((install.len(), users.len()), (1, 2), "{events:?}");

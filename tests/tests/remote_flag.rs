@@ -98,19 +98,31 @@ fn a_disabled_flag_sends_nothing_not_even_lifecycle_pings_and_counts_the_drops()
     telemetry.shutdown();
 
     assert!(!server.flag_requests().is_empty(), "the flag was asked");
-    assert_eq!(server.capture_requests(), 0, "nothing was sent: {:?}", server.events());
+    assert_eq!(
+        server.capture_requests(),
+        0,
+        "nothing was sent: {:?}",
+        server.events()
+    );
     assert_eq!(after.dropped_remotely - before.dropped_remotely, 5);
     assert_eq!(after.sent, before.sent);
     assert!(!status.enabled);
     assert_eq!(status.reason_code, Reason::Remote(FLAG.into()));
-    assert!(status.reason.contains("disabled remotely"), "{}", status.reason);
+    assert!(
+        status.reason.contains("disabled remotely"),
+        "{}",
+        status.reason
+    );
     let remote = status.remote.expect("remote status");
     assert_eq!(remote.flag, FLAG);
     assert_eq!(remote.state, "off");
     assert!(remote.disabled);
     assert_eq!(remote.source, DecisionSource::FlagsService);
     assert!(remote.evaluated_at.is_some() && remote.decided_at.is_some());
-    assert!(status.last_install.is_none(), "no install ping was recorded");
+    assert!(
+        status.last_install.is_none(),
+        "no install ping was recorded"
+    );
     let record = persisted_remote(&dir);
     assert_eq!(record["flag"], FLAG);
     assert_eq!(record["enabled"], false);
@@ -141,7 +153,10 @@ fn a_payload_drops_the_listed_events_only() {
     let remote = status.remote.unwrap();
     assert_eq!(remote.state, "on");
     assert_eq!(remote.dropped_events, ["remote.dropped"]);
-    assert_eq!(persisted_remote(&dir)["drop"], serde_json::json!(["remote.dropped"]));
+    assert_eq!(
+        persisted_remote(&dir)["drop"],
+        serde_json::json!(["remote.dropped"])
+    );
 }
 
 #[test]
@@ -182,8 +197,16 @@ fn an_unknown_flag_or_a_failing_service_keeps_the_persisted_decision_else_on() {
     assert_eq!(stats().dropped_remotely - before.dropped_remotely, 1);
     assert_eq!(server.capture_requests(), 0);
     let remote = status.remote.unwrap();
-    assert_eq!((remote.state, remote.source), ("off", DecisionSource::Persisted));
-    assert!(remote.last_error.unwrap().contains("does not know the flag"));
+    assert_eq!(
+        (remote.state, remote.source),
+        ("off", DecisionSource::Persisted)
+    );
+    assert!(
+        remote
+            .last_error
+            .unwrap()
+            .contains("does not know the flag")
+    );
 
     // The service fails (HTTP 500): still the persisted decision.
     server.set_flag(Flag::Status(500));
@@ -206,12 +229,21 @@ fn an_unknown_flag_or_a_failing_service_keeps_the_persisted_decision_else_on() {
     let status = telemetry.status();
     telemetry.shutdown();
     let events = server.events();
-    let sent: Vec<_> = events.iter().filter(|e| e["event"] == "remote.kept").collect();
+    let sent: Vec<_> = events
+        .iter()
+        .filter(|e| e["event"] == "remote.kept")
+        .collect();
     assert_eq!(sent.len(), 1, "{:?}", names(&events));
     assert_eq!(sent[0]["properties"]["n"], 3);
     let remote = status.remote.unwrap();
-    assert_eq!((remote.state, remote.source), ("on", DecisionSource::Default));
-    assert!(persisted_remote(&fresh).is_null(), "nothing decided, nothing persisted");
+    assert_eq!(
+        (remote.state, remote.source),
+        ("on", DecisionSource::Default)
+    );
+    assert!(
+        persisted_remote(&fresh).is_null(),
+        "nothing decided, nothing persisted"
+    );
 }
 
 #[test]
@@ -230,7 +262,10 @@ fn an_unreachable_flags_service_uses_the_persisted_decision_else_on() {
     assert_eq!(after.dropped_remotely, before.dropped_remotely);
     assert!(after.failed > before.failed, "the events were attempted");
     let remote = status.remote.unwrap();
-    assert_eq!((remote.state, remote.source), ("on", DecisionSource::Default));
+    assert_eq!(
+        (remote.state, remote.source),
+        ("on", DecisionSource::Default)
+    );
     assert!(remote.last_error.is_some());
 
     // A decision "off" recorded earlier (by a run that reached the service): it holds.
@@ -306,7 +341,11 @@ fn events_are_held_until_the_first_answer_then_released() {
     assert_eq!(server.wait_for_flag_requests(1, WAIT), 1);
     // The worker cannot finish a flush while it waits for the flag: nothing may be sent yet.
     assert!(!telemetry.flush(), "held: the flush cannot finish");
-    assert_eq!(server.capture_requests(), 0, "nothing sent before the answer");
+    assert_eq!(
+        server.capture_requests(),
+        0,
+        "nothing sent before the answer"
+    );
     assert_eq!(telemetry.status().remote.unwrap().state, "pending");
 
     server.release();
@@ -362,7 +401,12 @@ fn the_request_carries_only_the_fingerprint_and_the_context() {
         keys.sort_unstable();
         assert_eq!(
             keys,
-            ["api_key", "disable_geoip", "distinct_id", "person_properties"]
+            [
+                "api_key",
+                "disable_geoip",
+                "distinct_id",
+                "person_properties"
+            ]
         );
         assert_eq!(body["api_key"], "phc_remote_test");
         assert_eq!(body["disable_geoip"], true);
@@ -372,7 +416,13 @@ fn the_request_carries_only_the_fingerprint_and_the_context() {
         names.sort_unstable();
         assert_eq!(
             names,
-            ["app_version", "arch", "deployment_method", "environment", "platform"]
+            [
+                "app_version",
+                "arch",
+                "deployment_method",
+                "environment",
+                "platform"
+            ]
         );
         // The same values the install ping carries.
         for (name, value) in person {
@@ -434,7 +484,12 @@ fn a_binary_configured_only_through_the_environment_obeys_the_flag() {
     assert_eq!(status["enabled"], false, "{status}");
     assert_eq!(status["remote"]["flag"], FLAG);
     assert_eq!(status["remote"]["state"], "off");
-    assert!(status["reason"].as_str().unwrap().contains("disabled remotely"));
+    assert!(
+        status["reason"]
+            .as_str()
+            .unwrap()
+            .contains("disabled remotely")
+    );
     assert_eq!(stats["dropped_remotely"], 4, "{stats}");
     assert_eq!(server.capture_requests(), 0);
     assert_eq!(server.flag_requests()[0].body["api_key"], "phc_env");

@@ -150,7 +150,10 @@ mod tests {
         let text = json!("{\"drop\": [\"a.b\", \"c.d\", \"a.b\"]}");
         assert_eq!(answer(Some(FlagValue::Boolean(true)), Some(text)), expected);
         let object = json!({"drop": ["a.b", "c.d"]});
-        assert_eq!(answer(Some(FlagValue::Boolean(true)), Some(object)), expected);
+        assert_eq!(
+            answer(Some(FlagValue::Boolean(true)), Some(object)),
+            expected
+        );
         // A payload without "drop" drops nothing.
         let other = json!("{\"note\": 1}");
         assert_eq!(

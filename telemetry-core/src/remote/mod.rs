@@ -124,7 +124,9 @@ impl Remote {
         let current = match persisted {
             Some(record) => Current {
                 decision: Arc::new(if record.enabled {
-                    Decision::On { drop: record.drop }
+                    Decision::On {
+                        drop: record.drop.clone(),
+                    }
                 } else {
                     Decision::Off
                 }),
@@ -259,10 +261,10 @@ impl Remote {
         let same = |r: &RemoteRecord| {
             r.flag == record.flag && r.enabled == record.enabled && r.drop == record.drop
         };
-        if self.store.state().remote.as_ref().is_some_and(same) {
+        if self.store.state().remote.as_deref().is_some_and(same) {
             return;
         }
-        self.store.update(|s| s.remote = Some(record));
+        self.store.update(|s| s.remote = Some(Box::new(record)));
     }
 
     /// The switch for `Status`.

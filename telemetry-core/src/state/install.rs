@@ -104,14 +104,15 @@ pub struct InstallState {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub consent_lost: bool,
     /// The last decision of the remote kill switch (`TELEMETRY_REMOTE_FLAG`), used while the
-    /// flags service does not answer or does not know the flag.
+    /// flags service does not answer or does not know the flag. (Boxed: rarely set, and it
+    /// would double the size of every state moved around.)
     /// An unreadable record is ignored, not a corrupt file: it only ever costs the fallback.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient_remote"
     )]
-    pub remote: Option<RemoteRecord>,
+    pub remote: Option<Box<RemoteRecord>>,
     /// Keys this version does not know (written by a newer version); kept on every write.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -312,7 +313,7 @@ pub struct RemoteRecord {
 
 fn lenient_remote<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
-) -> Result<Option<RemoteRecord>, D::Error> {
+) -> Result<Option<Box<RemoteRecord>>, D::Error> {
     let value = Value::deserialize(deserializer)?;
     Ok(serde_json::from_value(value).ok())
 }
