@@ -47,6 +47,7 @@ pub mod lifecycle;
 pub mod naming;
 pub mod pipeline;
 pub mod property;
+pub mod remote;
 pub mod sink;
 pub mod state;
 pub mod testing;

@@ -10,10 +10,13 @@ use crate::config::{EnvConfig, Reason, Switch, cleartext_host_warning, decide_pe
 use crate::fingerprint::Identity;
 use crate::lifecycle::runner::LifecycleRunner;
 use crate::pipeline::{self, PipelineConfig, WorkerHandle, WorkerSetup};
+use crate::remote::Remote;
 use crate::sink::Sink;
 use crate::state::{Consent, PersistedConsent, StateStore, default_state_dir};
+use crate::wire::InstallContext;
 
 mod plan;
+mod remote_setup;
 mod status;
 mod watch;
 
@@ -60,6 +63,7 @@ pub struct TelemetryBuilder {
     env: Option<EnvConfig>,
     request_timeout: Duration,
     gzip: bool,
+    remote: remote_setup::RemoteConfig,
 }
 
 impl Default for TelemetryBuilder {
@@ -78,6 +82,7 @@ impl Default for TelemetryBuilder {
             env: None,
             request_timeout: Duration::from_secs(5),
             gzip: true,
+            remote: remote_setup::RemoteConfig::default(),
         }
     }
 }
@@ -240,6 +245,11 @@ impl TelemetryBuilder {
         let state = store.state();
         let identity = state.identity_for(env.tele_salt.as_deref(), env.install_id.as_deref());
         let watch = !env.pins_switch() && store.is_persistent();
+        let context = Arc::new(InstallContext::new(
+            &app_version,
+            crate::environment::EnvironmentInfo::current(),
+        ));
+        let remote = self.remote.build(&env, &plan, self.request_timeout, &store);
         let mut pipeline = lock_pipeline();
         pipeline.generations += 1;
         let generation = pipeline.generations;
@@ -255,6 +265,8 @@ impl TelemetryBuilder {
             gzip: self.gzip,
             health_interval: self.health_interval,
             identity: Arc::new(RwLock::new(identity)),
+            context,
+            remote,
             generation,
             machine: Mutex::new(Machine {
                 consent: state.persisted_consent(),
@@ -325,6 +337,10 @@ struct Inner {
     gzip: bool,
     health_interval: Duration,
     identity: Arc<RwLock<Identity>>,
+    /// What every event carries about the install, computed once.
+    context: Arc<InstallContext>,
+    /// The remote kill switch, when a flag is configured and events go to PostHog.
+    remote: Option<Arc<Remote>>,
     /// This installation's number; it drives the pipeline while it is the latest.
     generation: u64,
     /// Consent, decision and shutdown, changed together under one lock.
@@ -361,9 +377,11 @@ impl Telemetry {
         .install_inner(false)
     }
 
-    /// Whether events are currently captured and sent.
+    /// Whether events are currently captured and sent: local consent has telemetry on, and
+    /// the remote flag (if any) has not switched it off.
     pub fn is_enabled(&self) -> bool {
         self.inner.lock_machine().decision.0
+            && !self.inner.remote.as_ref().is_some_and(|r| r.disabled())
     }
 
     /// Persists an opt-in (or opt-out) decision and applies it at once: turning on starts
@@ -495,7 +513,14 @@ impl Inner {
             config: self.pipeline.clone(),
             sink: self.plan.build(self.request_timeout, self.gzip),
             identity: self.identity.clone(),
-            app_version: self.app_version.clone(),
+            context: self.context.clone(),
+            remote: self.remote.as_ref().map(|r| {
+                r.attach(
+                    self.identity.clone(),
+                    self.context.clone(),
+                    pipeline::current_epoch(),
+                )
+            }),
             lifecycle: Some(Box::new(LifecycleRunner {
                 store: self.store.clone(),
                 identity: self.identity.clone(),

@@ -151,6 +151,6 @@ fn every_lifecycle_event_carries_exactly_its_declared_properties() {
         };
         assert!(ok, "{name} = {value}");
     }
-    let deployment = info.to_properties()[4].1.clone();
+    let deployment = info.deployment_method.as_str();
     assert!(deployment == "container" || deployment == "native");
 }

@@ -1,5 +1,7 @@
 //! The worker thread: batches, renders and delivers; runs lifecycle pings; stops in bounded time.
 
+mod remote;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -12,8 +14,9 @@ use super::counters::{COUNTERS, Counters};
 use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, gate, local, queue};
 use crate::capture::Capture;
 use crate::fingerprint::Identity;
+use crate::remote::Attached;
 use crate::sink::{Sink, SinkError};
-use crate::wire::{self, WireEvent};
+use crate::wire::{self, InstallContext, WireEvent};
 
 /// Lifecycle pings, run by the worker at start and then every [`Lifecycle::interval`].
 pub(crate) trait Lifecycle: Send {
@@ -28,8 +31,11 @@ pub(crate) struct WorkerSetup {
     pub config: PipelineConfig,
     pub sink: Box<dyn Sink>,
     pub identity: Arc<RwLock<Identity>>,
-    pub app_version: String,
+    /// What every event carries about the install, computed once.
+    pub context: Arc<InstallContext>,
     pub lifecycle: Option<Box<dyn Lifecycle>>,
+    /// The remote kill switch, when a flag is configured (see `remote`).
+    pub remote: Option<Attached>,
 }
 
 enum Control {
@@ -70,7 +76,12 @@ impl WorkerHandle {
         let shutdown_timeout = setup.config.shutdown_timeout;
         WAKE_EVERY.store(setup.config.batch_size.max(1), Ordering::Relaxed);
         let mut setup = setup;
+        let remote_wake = setup
+            .remote
+            .as_ref()
+            .map_or_else(crossbeam_channel::never, |a| a.remote().wake().clone());
         let worker = Worker {
+            remote_wake,
             batch: Vec::with_capacity(setup.config.batch_size),
             batch_epoch: gate::epoch(),
             ping_epoch: gate::epoch(),
@@ -175,6 +186,8 @@ struct Worker {
     lifecycle_due: bool,
     /// When the periodic lifecycle check comes round.
     next_lifecycle: Instant,
+    /// Signalled after each evaluation of the remote flag (never, without one).
+    remote_wake: Receiver<()>,
 }
 
 impl Worker {
@@ -198,12 +211,29 @@ impl Worker {
             if let Some(epoch) = gate::admit() {
                 self.ping_epoch = epoch;
             }
+            if let Some(until) = self.remote_hold() {
+                // No answer from the remote flag yet: nothing is taken or sent meanwhile (the
+                // events wait in the bounded queue), until it answers or the hold runs out.
+                select! {
+                    recv(self.control) -> msg => match msg {
+                        Ok(control) => {
+                            if self.handle(control, &rx, &mut flush_at) {
+                                return;
+                            }
+                        }
+                        Err(_) => return,
+                    },
+                    recv(self.remote_wake) -> _ => {}
+                    recv(crossbeam_channel::at(until)) -> _ => {}
+                }
+                continue;
+            }
             self.run_lifecycle_if_due();
             let mut wake_at = sweep_at;
             if let Some(f) = flush_at {
                 wake_at = wake_at.min(f);
             }
-            if self.lifecycle.is_some() {
+            if self.lifecycle.is_some() && !self.remote_off() {
                 wake_at = wake_at.min(self.next_lifecycle);
             }
             select! {
@@ -225,6 +255,10 @@ impl Worker {
                     } else if flush_at.is_none() && !self.batch.is_empty() {
                         flush_at = Some(Instant::now() + self.setup.config.flush_interval);
                     }
+                }
+                recv(self.remote_wake) -> _ => {
+                    // The flag was evaluated again: pings held back while it was off may be due.
+                    self.lifecycle_due = true;
                 }
                 recv(crossbeam_channel::at(wake_at)) -> _ => {
                     let now = Instant::now();
@@ -248,7 +282,7 @@ impl Worker {
     /// Sends due lifecycle pings: at start (even when a short-lived process is already
     /// shutting down), when asked, and when the periodic check comes round.
     fn run_lifecycle_if_due(&mut self) {
-        if !self.lifecycle_due && Instant::now() < self.next_lifecycle {
+        if !self.lifecycle_due && Instant::now() < self.next_lifecycle || self.remote_off() {
             return;
         }
         self.lifecycle_due = false;
@@ -270,6 +304,7 @@ impl Worker {
     ) -> bool {
         match control {
             Control::Flush(ack) => {
+                self.wait_for_remote();
                 self.run_lifecycle_if_due();
                 self.drain_and_send(rx);
                 *flush_at = None;
@@ -282,6 +317,7 @@ impl Worker {
                 true
             }
             Control::Shutdown(ack) => {
+                self.wait_for_remote();
                 self.run_lifecycle_if_due();
                 self.drain_and_send(rx);
                 let _ = ack.send(());
@@ -354,15 +390,14 @@ impl Worker {
         }
     }
 
-    fn render(&self, captures: &[Capture]) -> Vec<WireEvent> {
+    fn render<'a>(&self, captures: impl Iterator<Item = &'a Capture>) -> Vec<WireEvent> {
         let identity = self
             .setup
             .identity
             .read()
             .unwrap_or_else(|e| e.into_inner());
         captures
-            .iter()
-            .map(|c| wire::render(c, &identity, &self.setup.app_version))
+            .map(|c| wire::render(c, &identity, &self.setup.context))
             .collect()
     }
 
@@ -375,12 +410,22 @@ impl Worker {
         // the front of a long Vec chunk by chunk would shift the rest each time.
         let mut batch = std::mem::take(&mut self.batch);
         for chunk in batch.chunks(size) {
-            let events = self.render(chunk);
+            let events = match self.remote_decision() {
+                None => self.render(chunk.iter()),
+                Some(decision) => {
+                    let events = self.render(chunk.iter().filter(|c| decision.allows(c.def.name)));
+                    self.drop_remotely(epoch, chunk.len() - events.len());
+                    events
+                }
+            };
+            if events.is_empty() {
+                continue;
+            }
             // `None`: withdrawn (the withdrawal counted the rest), or a shutdown gave up on us.
             let Some(result) = self.deliver(epoch, &events) else {
                 break;
             };
-            self.settle(epoch, chunk.len(), result);
+            self.settle(epoch, events.len(), result);
         }
         batch.clear();
         self.batch = batch;
@@ -449,7 +494,14 @@ impl Worker {
         if booked.is_none() {
             return false;
         }
-        let events = self.render(std::slice::from_ref(&capture));
+        if self
+            .remote_decision()
+            .is_some_and(|d| !d.allows(capture.def.name))
+        {
+            self.drop_remotely(epoch, 1);
+            return false;
+        }
+        let events = self.render(std::iter::once(&capture));
         let Some(result) = self.deliver(epoch, &events) else {
             return false;
         };
