@@ -7,7 +7,7 @@
 //! `telemetry-core` it was released with.
 //!
 //! Each macro runs in three steps, one file each: parse (`attr.rs`), validate (`validate.rs`,
-//! with the name rules in `naming.rs`), expand (`expand.rs`, `track.rs`,
+//! with the name rules from the `telemetry-naming` crate), expand (`expand.rs`, `track.rs`,
 //! `derive_property_value.rs`). Validation reports every problem at once, each spanned on the
 //! offending token with a `help:` line; after an error the original item is emitted untouched,
 //! so the first error is not buried under follow-on ones.
@@ -17,14 +17,13 @@ mod derive_property_value;
 mod diagnostic;
 mod doc;
 mod expand;
-// Shared with telemetry-core, which uses every item; here only some are needed.
-#[allow(dead_code)]
-mod naming;
 mod prop_def;
 mod track;
 mod validate;
 
 use proc_macro::TokenStream;
+// The name rules, shared with telemetry-core's catalog.
+use telemetry_naming as naming;
 
 use crate::attr::{MacroKind, parse_event_args};
 use crate::diagnostic::{Errors, errors_then_original};
@@ -85,6 +84,11 @@ fn track_event_impl(
             .expect_err("validate::function reported why");
         return errors_then_original(error, item);
     };
+    validate::track_caller(
+        &function.attrs,
+        parsed_args.on.as_ref().map(|on| on.trigger),
+        &mut errors,
+    );
     let params = Params::of(&function.sig);
     prop_def::check_against_signature(&parsed_args.props, &params, &mut errors);
     let description = DescriptionSource::DocComment {

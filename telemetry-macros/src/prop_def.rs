@@ -126,7 +126,33 @@ fn param_binding<'a>(pat: &Pat, ty: &'a Type) -> Option<(String, &'a Type)> {
 enum Inferred {
     Typed(Box<Type>),
     Hashed,
+    /// A string literal written in `props(...)`: an enum of one value.
+    Literal(String),
+    /// A `has_*`/`is_*` flag: the expansion requires a `bool`.
+    Flag,
     Unspecified,
+}
+
+/// The string literal of `name = "literal"` (or `name: &'static str = "literal"`): compile-time
+/// text the expansion sends as it is. Any other string expression is runtime text.
+pub(crate) fn literal_text(prop: &Prop) -> Option<&syn::LitStr> {
+    let type_allows = match &prop.ty {
+        None => true,
+        Some(Type::Reference(reference)) => reference.mutability.is_none() && is_str(&reference.elem),
+        Some(_) => false,
+    };
+    let mut value = &prop.value;
+    loop {
+        match value {
+            Expr::Paren(inner) => value = &inner.expr,
+            Expr::Group(inner) => value = &inner.expr,
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(text),
+                ..
+            }) if type_allows => return Some(text),
+            _ => return None,
+        }
+    }
 }
 
 /// A `PropDef` expression for the static.
@@ -138,6 +164,10 @@ enum Inferred {
 pub(crate) fn prop_def(prop: &Prop, params: &Params<'_>) -> (TokenStream, bool) {
     let name = &prop.name;
     let inferred = match &prop.ty {
+        _ if crate::naming::is_flag(name) => Inferred::Flag,
+        _ if literal_text(prop).is_some() => {
+            Inferred::Literal(literal_text(prop).map(syn::LitStr::value).unwrap_or_default())
+        }
         // `name: _ = expr`: the value is checked, no type is recorded.
         Some(Type::Infer(_)) => Inferred::Unspecified,
         Some(ty) => Inferred::Typed(Box::new(ty.clone())),
@@ -156,6 +186,16 @@ pub(crate) fn prop_def(prop: &Prop, params: &Params<'_>) -> (TokenStream, bool) 
         Inferred::Hashed => (
             "Hashed".to_owned(),
             quote!(::telemetry_core::__private::ValueKind::Hashed),
+            quote!(&[]),
+        ),
+        Inferred::Literal(text) => (
+            "&'static str".to_owned(),
+            quote!(::telemetry_core::__private::ValueKind::Enum),
+            quote!(&[#text]),
+        ),
+        Inferred::Flag => (
+            "bool".to_owned(),
+            quote!(::telemetry_core::__private::ValueKind::Boolean),
             quote!(&[]),
         ),
         Inferred::Unspecified => (
@@ -264,7 +304,7 @@ fn infer(expr: &Expr, params: &Params<'_>) -> Inferred {
         Expr::Call(call) if is_duration_constructor(&call.func) => typed("Duration"),
         Expr::Lit(lit) => match &lit.lit {
             Lit::Bool(_) => typed("bool"),
-            Lit::Str(_) => typed("&'static str"),
+            Lit::Str(text) => Inferred::Literal(text.value()),
             Lit::Int(int) => typed(if int.suffix().is_empty() {
                 "i32"
             } else {
@@ -456,6 +496,8 @@ mod tests {
         match infer(&expr, &params) {
             Inferred::Typed(ty) => type_string(&ty),
             Inferred::Hashed => "Hashed".into(),
+            Inferred::Literal(text) => format!("{text:?}"),
+            Inferred::Flag => "flag".into(),
             Inferred::Unspecified => String::new(),
         }
     }
@@ -470,7 +512,7 @@ mod tests {
             (parse_quote!(3u8), "u8"),
             (parse_quote!(3), "i32"),
             (parse_quote!(-2.5), "f64"),
-            (parse_quote!("csv"), "&'static str"),
+            (parse_quote!("csv"), "\"csv\""),
             (parse_quote!(id > 3 && id < 9), "bool"),
             (parse_quote!(!name.is_empty()), "bool"),
             (parse_quote!(name.len()), "usize"),
