@@ -8,9 +8,7 @@ use std::time::Duration;
 
 pub use crate::capture::{Outcome, Pending, is_active};
 pub use crate::definition::{Classification, EventDef, PropDef, Registration, Site, Trigger};
-pub use crate::property::{
-    HashInput, HashSource, PropValue, PropertyValue, StaticText, ValueKind,
-};
+pub use crate::property::{HashInput, HashSource, PropValue, PropertyValue, StaticText, ValueKind};
 pub use core::option::Option::{self, None, Some};
 pub use inventory::submit;
 

@@ -117,7 +117,9 @@ fn newtype<'a>(
 /// The name of a text type, seen from its spelling; other types are checked by the compiler
 /// through the `NewtypeInner` bound.
 fn text_type(ty: &Type) -> Option<String> {
-    const TEXT: &[&str] = &["String", "str", "Cow", "OsString", "OsStr", "PathBuf", "Path"];
+    const TEXT: &[&str] = &[
+        "String", "str", "Cow", "OsString", "OsStr", "PathBuf", "Path",
+    ];
     match ty {
         Type::Reference(reference) => text_type(&reference.elem).map(|inner| format!("&{inner}")),
         Type::Paren(inner) => text_type(&inner.elem),

@@ -124,7 +124,10 @@ pub(crate) fn function(item: TokenStream, errors: &mut Errors) -> Option<MaybeIt
 /// `#[track_caller]` works only when the capture is on entry: otherwise the body runs inside a
 /// closure, and closures do not forward the caller's location (a stable-Rust limit).
 pub(crate) fn track_caller(attrs: &[Attribute], on: Option<Trigger>, errors: &mut Errors) {
-    let Some(attr) = attrs.iter().find(|attr| attr.path().is_ident("track_caller")) else {
+    let Some(attr) = attrs
+        .iter()
+        .find(|attr| attr.path().is_ident("track_caller"))
+    else {
         return;
     };
     if on != Some(Trigger::Call) {
@@ -151,8 +154,7 @@ fn async_trait_method(function: &ItemFn) -> Option<syn::Error> {
     let boxes_an_async_block = match function.block.stmts.last() {
         Some(syn::Stmt::Expr(Expr::Call(call), None)) => {
             let callee = call.func.to_token_stream().to_string().replace(' ', "");
-            callee.ends_with("Box::pin")
-                && matches!(call.args.first(), Some(Expr::Async(_)))
+            callee.ends_with("Box::pin") && matches!(call.args.first(), Some(Expr::Async(_)))
         }
         _ => false,
     };

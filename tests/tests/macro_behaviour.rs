@@ -702,9 +702,7 @@ fn numeric_newtypes_are_sent_as_their_inner_value() {
     assert_eq!(Ratio::KIND, ValueKind::Float);
     assert_eq!(Billable::KIND, ValueKind::Boolean);
     assert!(ProjectId::VARIANTS.is_empty());
-    let events = record(|| {
-        archive(ProjectId(-42), Ratio { value: 0.25 }, Billable(true), false)
-    });
+    let events = record(|| archive(ProjectId(-42), Ratio { value: 0.25 }, Billable(true), false));
     assert_eq!(events[0].properties["project"], json!(-42));
     assert_eq!(events[0].properties["ratio"], json!(0.25));
     assert_eq!(events[0].properties["billable"], json!(true));

@@ -48,7 +48,12 @@ fn catalog_rejects(name: &str) -> bool {
 
 fn same_event_verdict(name: &str) -> Result<(), TestCaseError> {
     let verdict = core_naming::check_event_name(name);
-    prop_assert_eq!(verdict.is_ok(), contract_accepts_event(name), "contract: {:?}", verdict);
+    prop_assert_eq!(
+        verdict.is_ok(),
+        contract_accepts_event(name),
+        "contract: {:?}",
+        verdict
+    );
     prop_assert_eq!(verdict.is_ok(), !catalog_rejects(name), "catalog lint");
     Ok(())
 }
