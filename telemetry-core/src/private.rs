@@ -15,6 +15,12 @@ pub use inventory::submit;
 /// The seal of [`PropertyValue`]: implemented by this crate's impls and by
 /// `#[derive(PropertyValue)]` only. Implementing it by hand voids the guarantee that the kind
 /// shown in the transparency document is the kind that is sent.
+#[diagnostic::on_unimplemented(
+    message = "`PropertyValue` cannot be implemented by hand for `{Self}`: the trait is sealed",
+    label = "implement it with #[derive(PropertyValue)] instead",
+    note = "derive it on an enum of unit variants or on a newtype over a number or bool; send \
+            identifiers as `Hashed(..)`: the kind the catalog shows must be the kind that is sent"
+)]
 pub trait Sealed {}
 
 /// A compile-time table of texts: a derived enum's variant names, or the one string literal of

@@ -99,12 +99,15 @@ fn newtype<'a>(
         return None;
     };
     if let Some(text) = text_type(&field.ty) {
-        errors.error_with_hint(
-            field.ty.span(),
-            format!("a newtype over `{text}` is runtime text, never a property value"),
-            "send an identifier as `Hashed(value)` at the call site, or declare an enum of the \
-             possible values that derives `PropertyValue`",
-        );
+        // Spanned on the whole type (`&'static str`), not only its first token.
+        errors.push(syn::Error::new_spanned(
+            &field.ty,
+            format!(
+                "a newtype over `{text}` is runtime text, never a property value\n= help: send \
+                 an identifier as `Hashed(value)` at the call site, or declare an enum of the \
+                 possible values that derives `PropertyValue`"
+            ),
+        ));
         return None;
     }
     let access = match &field.ident {

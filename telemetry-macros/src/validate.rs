@@ -131,14 +131,23 @@ pub(crate) fn track_caller(attrs: &[Attribute], on: Option<Trigger>, errors: &mu
         return;
     };
     if on != Some(Trigger::Call) {
-        errors.error_with_hint(
-            attr.span(),
+        errors.push(error_with_hint_on(
+            attr,
             "#[track_caller] works with #[track_event] only when it captures on entry",
             "write `on = \"call\"` in #[track_event], or remove #[track_caller]: after the \
              body, the capture wraps it in a closure, and a closure does not forward the \
              caller's location",
-        );
+        ));
     }
+}
+
+/// An error spanned on every token of `tokens` (stable Rust cannot join spans otherwise).
+fn error_with_hint_on(
+    tokens: impl ToTokens,
+    message: impl std::fmt::Display,
+    hint: impl std::fmt::Display,
+) -> syn::Error {
+    syn::Error::new_spanned(tokens, format!("{message}\n= help: {hint}"))
 }
 
 /// An `#[async_trait]` method, already turned into a `fn` returning `Pin<Box<dyn Future>>`
