@@ -44,7 +44,7 @@ pub mod definition;
 pub mod environment;
 pub mod fingerprint;
 pub mod lifecycle;
-pub mod naming;
+pub use telemetry_naming as naming;
 pub mod pipeline;
 pub mod property;
 pub mod remote;

@@ -140,7 +140,7 @@ fn render_value(value: &PropValue, identity: &Identity) -> Value {
         PropValue::Float(f) => serde_json::Number::from_f64(*f)
             .map(Value::Number)
             .unwrap_or(Value::Null),
-        PropValue::Str(s) => Value::String((*s).to_owned()),
+        PropValue::Str(text) => Value::String(text.as_str().to_owned()),
         PropValue::Hashed(input) => Value::String(identity.hash(&input.bytes())),
     }
 }
