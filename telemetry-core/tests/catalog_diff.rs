@@ -296,15 +296,21 @@ fn properties_on_every_event() {
 #[test]
 fn documents_from_an_earlier_v1_release_compare_by_their_defaults() {
     // No `nullable` keys: nothing was marked, so the optional property is reported as newly
-    // nullable and nothing else changes.
+    // nullable. The toolkit's text was `enum` (and "text" in the Markdown): no change.
     let mut old = current();
     for list in ["events", "lifecycle_events"] {
         for e in old[list].as_array_mut().unwrap() {
             for p in e["properties"].as_array_mut().unwrap() {
-                p.as_object_mut().unwrap().remove("nullable");
+                let p = p.as_object_mut().unwrap();
+                p.remove("nullable");
+                p.remove("source");
+                if p["kind"] == "text" {
+                    p.insert("kind".into(), json!("enum"));
+                }
             }
         }
     }
+    old["app"]["version"] = json!("unspecified");
     let changes = changes(&old);
     assert_eq!(changes.changed_events(), ["report.exported"]);
     assert_lines(

@@ -114,7 +114,18 @@ fn parse(text: &str) -> Result<Document, OldDocumentError> {
             ));
         }
     }
-    serde_json::from_value(value).map_err(|e| OldDocumentError::Malformed(e.to_string()))
+    let mut doc: Document =
+        serde_json::from_value(value).map_err(|e| OldDocumentError::Malformed(e.to_string()))?;
+    // Earlier v1 documents call the text the toolkit sets (a version, the OS name) `enum`, and
+    // their Markdown called it text, as the JSON now does: the same data, not a change.
+    for event in doc.events.iter_mut().chain(&mut doc.lifecycle_events) {
+        for p in &mut event.properties {
+            if p.kind == "enum" && p.variants.is_empty() && p.classification == "technical" {
+                p.kind = "text".to_owned();
+            }
+        }
+    }
+    Ok(doc)
 }
 
 /// What changed in data collection between a committed catalog document and a newer one: the
