@@ -59,10 +59,12 @@ fn a_current_document_passes() {
         check_document(&path, format).unwrap();
         assert_document_current(&path, format);
     }
-    // In `cargo test`, the document describes the package under test.
+    // In `cargo test`, the document describes the package under test, by name only: a version
+    // bump leaves the committed document current.
     let json: serde_json::Value = serde_json::from_str(&expected(Format::Json)).unwrap();
     assert_eq!(json["app"]["name"], "telemetry-core");
-    assert_eq!(json["app"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["app"]["version"], serde_json::Value::Null);
+    assert!(!expected(Format::Markdown).contains(env!("CARGO_PKG_VERSION")));
 }
 
 #[test]

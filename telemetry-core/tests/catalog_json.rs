@@ -24,6 +24,7 @@ static PROJECT_CREATED: EventDef = EventDef {
     props: &[
         PropDef::new("project_id", "u64", ValueKind::Integer, &[]),
         PropDef::new("billable", "bool", ValueKind::Boolean, &[]),
+        PropDef::new("budget_hours", "Option<u32>", ValueKind::Integer, &[]),
     ],
     has_distinct_id: false,
     site: site("create_project", 10),
@@ -141,6 +142,13 @@ fn the_document_validates_against_the_committed_schema() {
         .with_app("x", "0")
         .to_json();
     validate(&serde_json::from_str(&empty).unwrap()).unwrap();
+    // And the committed kind: named, no version.
+    let unversioned = telemetry_core::catalog()
+        .with_app_info(telemetry_core::catalog::AppInfo::named("x"))
+        .to_json();
+    let unversioned: Value = serde_json::from_str(&unversioned).unwrap();
+    assert_eq!(unversioned["app"]["version"], Value::Null);
+    validate(&unversioned).unwrap();
 }
 
 #[test]
@@ -158,8 +166,14 @@ fn the_schema_rejects_broken_documents() {
     let mut broken = good.clone();
     broken["schema"] = json!("telemetry-catalog/v2");
     assert!(validate(&broken).is_err());
-    let mut broken = good;
+    let mut broken = good.clone();
     broken["events"][0]["extra"] = json!(true);
+    assert!(validate(&broken).is_err());
+    let mut broken = good.clone();
+    broken["events"][0]["properties"][0]["nullable"] = json!("sometimes");
+    assert!(validate(&broken).is_err());
+    let mut broken = good;
+    broken["events"][0]["properties"][0]["kind"] = json!("string");
     assert!(validate(&broken).is_err());
 }
 
@@ -242,9 +256,14 @@ fn events_carry_trigger_properties_and_hashing() {
         project["properties"],
         json!([
             {"name": "project_id", "kind": "integer", "rust_type": "u64", "variants": [],
-             "classification": "identifier", "hashed": false, "description": null},
+             "classification": "identifier", "hashed": false, "nullable": false,
+             "description": null, "source": null},
             {"name": "billable", "kind": "boolean", "rust_type": "bool", "variants": [],
-             "classification": "flag", "hashed": false, "description": null},
+             "classification": "flag", "hashed": false, "nullable": false,
+             "description": null, "source": null},
+            {"name": "budget_hours", "kind": "integer", "rust_type": "Option<u32>", "variants": [],
+             "classification": "measurement", "hashed": false, "nullable": true,
+             "description": null, "source": null},
         ])
     );
     let timer = &doc["events"][3];
@@ -271,6 +290,109 @@ fn events_carry_trigger_properties_and_hashing() {
         .unwrap();
     assert_eq!(old_version["classification"], "technical");
     assert!(old_version["description"].as_str().unwrap().len() > 10);
+}
+
+#[test]
+fn free_text_lifecycle_properties_are_text_as_in_the_markdown() {
+    let doc = document();
+    let markdown = telemetry_core::catalog().to_markdown();
+    for event in doc["lifecycle_events"].as_array().unwrap() {
+        for p in event["properties"].as_array().unwrap() {
+            let name = p["name"].as_str().unwrap();
+            let kind = p["kind"].as_str().unwrap();
+            // What the Markdown's table row says the type is.
+            let row = markdown
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{name}` |")))
+                .unwrap_or_else(|| panic!("no row for {name}"));
+            let words = row.split(" | ").nth(1).unwrap();
+            let expected = match name {
+                "ci" => ("boolean", "yes/no"),
+                _ => ("text", "text"),
+            };
+            assert_eq!((kind, words), expected, "{name}: {row}");
+            assert_eq!(p["variants"], json!([]), "{name}");
+            assert!(p["source"].as_str().is_some_and(|s| s.len() > 10), "{name}");
+        }
+    }
+}
+
+#[test]
+fn toolkit_properties_say_where_their_values_come_from() {
+    let doc = document();
+    let health = &doc["lifecycle_events"][0];
+    let find = |list: &serde_json::Value, name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name}"))["source"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The install's context is on every event: its sources are with the automatic properties.
+    let automatic = &doc["automatic_properties"];
+    let environment = find(automatic, "environment");
+    for var in ["`APP_ENV`", "`RUST_ENV`", "`ENVIRONMENT`", "\"production\""] {
+        assert!(environment.contains(var), "{environment}");
+    }
+    assert!(find(automatic, "deployment_method").contains("/.dockerenv"));
+    let ci = find(&health["properties"], "ci");
+    for var in ["`CI`", "`GITHUB_ACTIONS`", "`GITLAB_CI`", "`JENKINS_URL`"] {
+        assert!(ci.contains(var), "{ci}");
+    }
+    for automatic in doc["automatic_properties"].as_array().unwrap() {
+        assert!(
+            automatic["source"].as_str().is_some_and(|s| !s.is_empty()),
+            "{automatic}"
+        );
+    }
+    assert!(
+        doc["automatic_properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "app_version"
+                && p["source"].as_str().unwrap().contains("`APP_VERSION`"))
+    );
+}
+
+#[test]
+fn the_schema_is_versioned_and_earlier_v1_documents_stay_valid() {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path()).unwrap()).unwrap();
+    // The version is in the file name, the $id, the title and the one value `schema` may have.
+    assert!(schema_path().ends_with("telemetry-catalog-v1.json"));
+    assert!(
+        schema["$id"]
+            .as_str()
+            .unwrap()
+            .ends_with("/telemetry-catalog-v1.json")
+    );
+    assert_eq!(schema["title"], SCHEMA_NAME);
+    assert_eq!(schema["properties"]["schema"]["const"], SCHEMA_NAME);
+    assert!(schema["$comment"].as_str().unwrap().contains("additive"));
+
+    // A document as the first v1 release wrote it: no nullable or source keys, a version string.
+    let mut earlier = document();
+    earlier["app"]["version"] = json!("unspecified");
+    for list in ["events", "lifecycle_events"] {
+        for event in earlier[list].as_array_mut().unwrap() {
+            for p in event["properties"].as_array_mut().unwrap() {
+                let p = p.as_object_mut().unwrap();
+                p.remove("nullable");
+                p.remove("source");
+                if p["kind"] == "text" {
+                    p.insert("kind".into(), json!("enum"));
+                }
+            }
+        }
+    }
+    for p in earlier["automatic_properties"].as_array_mut().unwrap() {
+        p.as_object_mut().unwrap().remove("source");
+    }
+    validate(&earlier).unwrap();
 }
 
 #[test]

@@ -61,6 +61,7 @@ static TIMER_STOPPED: EventDef = EventDef {
         PropDef::new("duration", "Duration", ValueKind::Duration, &[]),
         PropDef::new("ratio", "f64", ValueKind::Float, &[]),
         PropDef::new("note", "&'static str", ValueKind::Enum, &[]),
+        PropDef::new("paused_seconds", "Option<u64>", ValueKind::Integer, &[]),
     ],
     has_distinct_id: false,
     site: site("stop_timer", 40),
@@ -206,6 +207,7 @@ fn each_event_says_what_it_means_when_it_fires_and_what_it_carries() {
     assert!(timer.contains("| `duration` | duration in seconds | duration |"));
     assert!(timer.contains("| `ratio` | number | count or amount |"));
     assert!(timer.contains("| `note` | text fixed in the source code | category |"));
+    assert!(timer.contains("| `paused_seconds` | whole number; may be null | duration |"));
 }
 
 #[test]
@@ -213,7 +215,20 @@ fn lifecycle_events_and_automatic_properties_have_their_sections() {
     let md = markdown();
     let lifecycle = section(&md, "## Lifecycle events");
     assert!(lifecycle.contains("Each of them carries these properties:"));
-    assert!(lifecycle.contains("| Property | Type | Kind of data | Meaning |"));
+    assert!(
+        lifecycle
+            .contains("| Property | Type | Kind of data | Meaning | Where the value comes from |")
+    );
+    // Free text the toolkit sets is "text", as the JSON kind says; the sources name every
+    // variable that is read.
+    assert!(lifecycle.contains("| `rust_version` | text | technical |"));
+    let ci = lifecycle
+        .lines()
+        .find(|l| l.starts_with("| `ci` |"))
+        .unwrap();
+    for var in ["`CI`", "`GITHUB_ACTIONS`", "`BUILDKITE`", "`TF_BUILD`"] {
+        assert!(ci.contains(var), "{ci}");
+    }
     for name in ["rust_version", "ci"] {
         assert_eq!(
             lifecycle.matches(&format!("| `{name}` |")).count(),
@@ -234,8 +249,22 @@ fn lifecycle_events_and_automatic_properties_have_their_sections() {
     assert!(update.contains("| `new_version` |"));
 
     let automatic = section(&md, "## Properties on every event");
+    assert!(automatic.contains("| Property | Meaning | Where the value comes from |"));
     for (name, _) in AUTOMATIC_PROPERTIES {
-        assert!(automatic.contains(&format!("| `{name}` |")), "{name}");
+        let row = automatic
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}` |")))
+            .unwrap_or_else(|| panic!("{name}"));
+        // Three cells, none empty: the source of every automatic property is known.
+        assert!(!row.contains("|  |"), "{row}");
+    }
+    assert!(automatic.contains("`APP_VERSION`"));
+    let environment = automatic
+        .lines()
+        .find(|l| l.starts_with("| `environment` |"))
+        .unwrap();
+    for var in ["`APP_ENV`", "`RUST_ENV`", "`ENVIRONMENT`"] {
+        assert!(environment.contains(var), "{environment}");
     }
     let kinds = section(&md, "## Kinds of data");
     assert!(kinds.contains("| pseudonymous identifier |"));

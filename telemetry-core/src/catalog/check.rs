@@ -104,7 +104,8 @@ impl std::error::Error for DocumentMismatch {
 
 /// Compares the committed document at `path` with this binary's [`catalog()`] rendered as
 /// `format`, describing the application given by [`AppInfo::from_cargo_env`] (in `cargo test`:
-/// the package under test, at its version). With `TELEMETRY_CATALOG_BLESS=1`, (re)writes the
+/// the package under test, by name, without a version, as the binary's
+/// [`exit_if_requested`](super::exit_if_requested) serves it). With `TELEMETRY_CATALOG_BLESS=1`, (re)writes the
 /// file instead, creating its parent directories.
 ///
 /// A relative `path` is resolved against `CARGO_MANIFEST_DIR` when it is set (`cargo test` sets
@@ -112,8 +113,8 @@ impl std::error::Error for DocumentMismatch {
 /// missing or stale, and when the catalog has lint errors (with or without bless); lint
 /// warnings are printed to stderr.
 ///
-/// To describe another application name or version, use [`Catalog::check_document`]:
-/// `catalog().with_app(name, version).check_document(path, format)`.
+/// To describe another application, use [`Catalog::check_document`]:
+/// `catalog().with_app_info(AppInfo::named(name)).check_document(path, format)`.
 ///
 /// ```no_run
 /// use telemetry_core::catalog::{Format, check_document};

@@ -1,4 +1,5 @@
-//! `--telemetry-catalog=md|json`: any binary serves its own transparency document.
+//! `--telemetry-catalog=md|json`: any binary serves its own transparency document (and, through
+//! [`diff_cli`](super::diff_cli), its privacy changelog).
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -97,13 +98,22 @@ where
 /// listing the valid ones to stderr and exits with status 2. Without the flag, returns and does
 /// nothing else.
 ///
+/// With `--telemetry-catalog-diff=OLD.json` ([`DIFF_FLAG`](super::DIFF_FLAG)) it prints the
+/// privacy changelog instead: what this binary's catalog changes in data collection compared
+/// with the committed `telemetry-catalog/v1` document `OLD.json` ([`diff`](super::diff())), as
+/// Markdown for a pull-request comment, and exits 0. When `OLD.json` cannot be read or is not a
+/// `telemetry-catalog/v1` document it says why on stderr and exits 1.
+///
 /// Call it first thing in `main`, before anything that needs configuration, a network or a
 /// database, so that the document can be produced anywhere (for instance in CI, or by a user
 /// reading what a downloaded binary sends).
 ///
-/// The document names the application after the executable's file stem, with the version
-/// `"unspecified"` (see [`AppInfo::from_current_exe`]); use [`exit_if_requested_with`] to give
-/// the name and version:
+/// The document names the application after the executable's file stem and carries no version
+/// (see [`AppInfo::from_current_exe`]): for a binary named after its package, as `cargo new`
+/// makes it, this is byte for byte the document that
+/// [`assert_document_current`](super::assert_document_current) accepts, and it stays the same
+/// across version bumps. When the binary's name differs from its package's, use
+/// [`exit_if_requested_with`] with [`app_info!`](crate::app_info):
 ///
 /// ```no_run
 /// // First thing in `main`:
@@ -119,10 +129,10 @@ pub fn exit_if_requested() {
     serve_if_requested(AppInfo::from_current_exe);
 }
 
-/// [`exit_if_requested`], with the application's name and version for the document.
+/// [`exit_if_requested`], with the application's name (and, if given, version) for the document.
 ///
 /// Give it the same [`AppInfo`] as the tests that check the committed document (they use
-/// [`AppInfo::from_cargo_env`], the package's name and version), for instance with
+/// [`AppInfo::from_cargo_env`], the package's name), for instance with
 /// [`app_info!`](crate::app_info):
 ///
 /// ```no_run
@@ -139,6 +149,7 @@ fn serve_if_requested(app: impl FnOnce() -> AppInfo) {
     if let Some(mode) = crate::catalog_push::requested(std::env::args_os().skip(1)) {
         std::process::exit(crate::catalog_push::run(mode, &catalog()));
     }
+    super::diff_cli::serve_diff_if_requested();
     let format = match parse_args(std::env::args_os().skip(1)) {
         Ok(None) => return,
         Ok(Some(format)) => format,

@@ -7,9 +7,8 @@
 
 use serde::Serialize;
 
-use super::{Catalog, CatalogEvent, crate_relative_file};
+use super::{Catalog, CatalogEvent, crate_relative_file, facts};
 use crate::definition::{Classification, PropDef, Site, Trigger};
-use crate::property::ValueKind;
 use crate::wire::AUTOMATIC_PROPERTIES;
 
 /// The value of the document's `schema` key.
@@ -27,7 +26,7 @@ struct Document<'a> {
 #[derive(Serialize)]
 struct App<'a> {
     name: &'a str,
-    version: &'a str,
+    version: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -45,12 +44,14 @@ struct Event {
 #[derive(Serialize)]
 struct Property {
     name: &'static str,
-    kind: ValueKind,
+    kind: &'static str,
     rust_type: Option<&'static str>,
     variants: &'static [&'static str],
     classification: Classification,
     hashed: bool,
+    nullable: bool,
     description: Option<&'static str>,
+    source: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -65,6 +66,7 @@ struct JsonSite {
 struct AutomaticProperty {
     name: &'static str,
     description: &'static str,
+    source: Option<String>,
 }
 
 fn non_empty(s: &'static str) -> Option<&'static str> {
@@ -74,12 +76,14 @@ fn non_empty(s: &'static str) -> Option<&'static str> {
 fn property(p: &PropDef) -> Property {
     Property {
         name: p.name,
-        kind: p.kind,
+        kind: facts::kind_name(p),
         rust_type: non_empty(p.rust_type),
         variants: p.variants,
         classification: p.classification,
         hashed: p.is_hashed(),
+        nullable: facts::may_be_null(p),
         description: non_empty(p.description),
+        source: facts::property_source(p),
     }
 }
 
@@ -120,13 +124,17 @@ pub(crate) fn render(catalog: &Catalog) -> String {
         schema: SCHEMA_NAME,
         app: App {
             name: &app.name,
-            version: &app.version,
+            version: app.version.as_deref(),
         },
         events: catalog.app_events().map(event).collect(),
         lifecycle_events: catalog.lifecycle_events().map(event).collect(),
         automatic_properties: AUTOMATIC_PROPERTIES
             .iter()
-            .map(|&(name, description)| AutomaticProperty { name, description })
+            .map(|&(name, description)| AutomaticProperty {
+                name,
+                description,
+                source: facts::source(name),
+            })
             .collect(),
     };
     let mut out = serde_json::to_string_pretty(&document)
@@ -139,6 +147,7 @@ pub(crate) fn render(catalog: &Catalog) -> String {
 mod tests {
     use super::*;
     use crate::catalog::test_support::def;
+    use crate::property::ValueKind;
 
     #[test]
     fn keys_come_in_a_fixed_order_and_the_output_ends_with_a_newline() {
@@ -168,7 +177,9 @@ mod tests {
             "\"variants\": []",
             "\"classification\": \"identifier\"",
             "\"hashed\": false",
+            "\"nullable\": false",
             "\"description\": null",
+            "\"source\": null",
             "\"sites\"",
             "\"module_path\": \"app::handlers\"",
             "\"function\": \"handler\"",

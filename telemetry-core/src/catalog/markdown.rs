@@ -3,9 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use super::{Catalog, CatalogEvent};
+use super::{Catalog, CatalogEvent, facts};
 use crate::definition::{Classification, PropDef};
-use crate::property::ValueKind;
 use crate::wire::AUTOMATIC_PROPERTIES;
 
 /// GitHub-style heading anchors, with `-1`, `-2`, ... for repeated headings.
@@ -44,31 +43,17 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn code_list(values: &[&str]) -> String {
-    values
-        .iter()
-        .map(|v| format!("`{v}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The value type as a reader understands it.
+/// The value type as a reader understands it, with "may be null" for an optional value.
 fn value_type(p: &PropDef) -> String {
-    match p.kind {
-        ValueKind::Boolean => "yes/no".to_owned(),
-        ValueKind::Integer => "whole number".to_owned(),
-        ValueKind::Float => "number".to_owned(),
-        ValueKind::Duration => "duration in seconds".to_owned(),
-        ValueKind::Enum if !p.variants.is_empty() => format!("one of {}", code_list(p.variants)),
-        // Set by the toolkit (a version, the OS name), not from a list in the app's code.
-        ValueKind::Enum if p.classification == Classification::Technical => "text".to_owned(),
-        ValueKind::Enum => "text fixed in the source code".to_owned(),
-        ValueKind::Hashed => "salted SHA-256 hash (the value itself is never sent)".to_owned(),
-        ValueKind::Unspecified => "not specified".to_owned(),
+    let words = facts::kind_words(facts::kind_name(p), p.variants);
+    if facts::may_be_null(p) {
+        format!("{words}; {}", facts::MAY_BE_NULL)
+    } else {
+        words
     }
 }
 
-const CLASSIFICATIONS: [Classification; 7] = [
+pub(super) const CLASSIFICATIONS: [Classification; 7] = [
     Classification::Pseudonymous,
     Classification::Identifier,
     Classification::Flag,
@@ -78,7 +63,7 @@ const CLASSIFICATIONS: [Classification; 7] = [
     Classification::Technical,
 ];
 
-fn classification_label(c: Classification) -> &'static str {
+pub(super) fn classification_label(c: Classification) -> &'static str {
     match c {
         Classification::Pseudonymous => "pseudonymous identifier",
         Classification::Identifier => "record identifier",
@@ -114,11 +99,18 @@ fn classification_meaning(c: Classification) -> &'static str {
 
 fn property_table(out: &mut String, props: &[&PropDef]) {
     let described = props.iter().any(|p| !p.description.trim().is_empty());
+    let sourced = props.iter().any(|p| facts::property_source(p).is_some());
+    out.push_str("| Property | Type | Kind of data |");
     if described {
-        out.push_str("| Property | Type | Kind of data | Meaning |\n| --- | --- | --- | --- |\n");
-    } else {
-        out.push_str("| Property | Type | Kind of data |\n| --- | --- | --- |\n");
+        out.push_str(" Meaning |");
     }
+    if sourced {
+        out.push_str(" Where the value comes from |");
+    }
+    out.push_str("\n| --- | --- | --- |");
+    let columns = usize::from(described) + usize::from(sourced);
+    out.push_str(&" --- |".repeat(columns));
+    out.push('\n');
     for p in props {
         let _ = write!(
             out,
@@ -129,6 +121,13 @@ fn property_table(out: &mut String, props: &[&PropDef]) {
         );
         if described {
             let _ = write!(out, " {} |", cell(p.description));
+        }
+        if sourced {
+            let _ = write!(
+                out,
+                " {} |",
+                cell(&facts::property_source(p).unwrap_or_default())
+            );
         }
         out.push('\n');
     }
@@ -198,14 +197,18 @@ pub(crate) fn render(catalog: &Catalog) -> String {
     let plan = plan(catalog, &title);
     let mut out = String::new();
 
+    let version = app
+        .version
+        .as_deref()
+        .map(|v| format!(" (version {})", one_line(v)))
+        .unwrap_or_default();
     let _ = write!(
         out,
         "# {title}\n\n\
-         This is the complete list of the usage events that **{name}** (version {version}) can \
-         send, and of everything each event contains. It is generated from the application's \
-         source code: an event that is not listed here cannot be sent.\n\n",
+         This is the complete list of the usage events that **{name}**{version} can send, and of \
+         everything each event contains. It is generated from the application's source code: \
+         an event that is not listed here cannot be sent.\n\n",
         name = one_line(&app.name),
-        version = one_line(&app.version),
     );
 
     let _ = write!(
@@ -286,11 +289,16 @@ pub(crate) fn render(catalog: &Catalog) -> String {
         "## {AUTOMATIC_HEADING}\n\n\
          The toolkit adds these properties to every event, besides the ones listed with each \
          event:\n\n\
-         | Property | Meaning |\n\
-         | --- | --- |\n"
+         | Property | Meaning | Where the value comes from |\n\
+         | --- | --- | --- |\n"
     );
     for (name, description) in AUTOMATIC_PROPERTIES {
-        let _ = writeln!(out, "| `{name}` | {} |", cell(description));
+        let _ = writeln!(
+            out,
+            "| `{name}` | {} | {} |",
+            cell(description),
+            cell(&facts::source(name).unwrap_or_default())
+        );
     }
     out.push('\n');
 
@@ -387,6 +395,7 @@ mod tests {
     use super::*;
     use crate::catalog::test_support::def;
     use crate::definition::Trigger;
+    use crate::property::ValueKind;
 
     #[test]
     fn slugs_follow_github() {
@@ -413,6 +422,7 @@ mod tests {
                 PropDef::new("task_id", "u64", ValueKind::Integer, &[]),
                 PropDef::new("format", "Format", ValueKind::Enum, &["csv", "pdf"]),
                 PropDef::new("owner", "Hashed", ValueKind::Hashed, &[]),
+                PropDef::new("estimate", "Option<u32>", ValueKind::Integer, &[]),
             ],
             "src/a.rs",
             1,
@@ -439,6 +449,7 @@ mod tests {
         assert!(md.contains("| `task_id` | whole number | record identifier |\n"));
         assert!(md.contains("| `format` | one of `csv`, `pdf` | category |\n"));
         assert!(md.contains("| `owner` | salted SHA-256 hash (the value itself is never sent) | pseudonymous identifier |\n"));
+        assert!(md.contains("| `estimate` | whole number; may be null | count or amount |\n"));
         assert!(md.contains("No properties besides the ones on every event."));
         assert!(md.ends_with("|\n"));
         assert!(!md.contains("\n\n\n"));

@@ -19,6 +19,10 @@
 //! assert_eq!(json["app"]["version"], "1.4.0");
 //! ```
 //!
+//! The documents a binary serves ([`exit_if_requested`]) and the ones its tests check
+//! ([`assert_document_current`]) name the application but carry no version, so they change only
+//! when the events change; see [`AppInfo`].
+//!
 //! # Keeping the committed document current
 //!
 //! Commit the document next to the application (for instance `TRACKED_EVENTS.md` and
@@ -53,7 +57,7 @@
 //!
 //! ```no_run
 //! // First thing in `main`:
-//! telemetry_core::catalog::exit_if_requested(); // --telemetry-catalog=md|json
+//! telemetry_core::catalog::exit_if_requested(); // --telemetry-catalog=md|json, --telemetry-catalog-diff=OLD
 //! // ... start the application ...
 //! ```
 //!
@@ -73,8 +77,12 @@
 //!   the application's library target (the test links it), but not those declared only in
 //!   `src/main.rs`: keep handlers in the library, or check from a unit test inside the binary.
 
+mod app;
 mod check;
 mod cli;
+mod diff;
+mod diff_cli;
+mod facts;
 mod json;
 mod lint;
 mod markdown;
@@ -85,99 +93,12 @@ use std::path::Path;
 
 use crate::definition::{EventDef, PropDef, Site, Trigger, registered};
 
+pub use app::AppInfo;
 pub use check::{BLESS_ENV, DocumentMismatch, assert_document_current, check_document};
 pub use cli::{FLAG, UnknownFormat, exit_if_requested, exit_if_requested_with, parse_args};
+pub use diff::{CatalogDiff, DIFF_FLAG, OldDocumentError, diff};
 pub use json::SCHEMA_NAME;
 pub use lint::{Finding, Lint, Severity};
-
-/// The version shown when the application did not say which one it is.
-pub const UNSPECIFIED_VERSION: &str = "unspecified";
-
-/// The application a document describes: its name and version, shown at the top of both
-/// formats.
-///
-/// ```
-/// use telemetry_core::catalog::AppInfo;
-/// let app = AppInfo::new("timetracker", "1.4.0");
-/// assert_eq!(app.name, "timetracker");
-/// assert_eq!(app.version, "1.4.0");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct AppInfo {
-    /// The application's name.
-    pub name: String,
-    /// The application's version.
-    pub version: String,
-}
-
-impl AppInfo {
-    /// An application with this name and version.
-    pub fn new(name: impl Into<String>, version: impl Into<String>) -> AppInfo {
-        AppInfo {
-            name: name.into(),
-            version: version.into(),
-        }
-    }
-
-    /// The running executable's file stem, with the version [`UNSPECIFIED_VERSION`].
-    ///
-    /// This is what [`exit_if_requested`] uses. Falls back to `"application"` when the
-    /// executable's path is unknown.
-    ///
-    /// ```
-    /// let app = telemetry_core::catalog::AppInfo::from_current_exe();
-    /// assert_eq!(app.version, "unspecified");
-    /// assert!(!app.name.is_empty());
-    /// ```
-    pub fn from_current_exe() -> AppInfo {
-        let name = std::env::current_exe()
-            .ok()
-            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "application".to_owned());
-        AppInfo::new(name, UNSPECIFIED_VERSION)
-    }
-
-    /// The package name and version from the `CARGO_PKG_NAME` and `CARGO_PKG_VERSION`
-    /// environment variables, which `cargo test` and `cargo run` set for the process they start;
-    /// [`AppInfo::from_current_exe`] when they are not set.
-    ///
-    /// This is what [`assert_document_current`] and [`check_document`] use: in a test of the
-    /// package `timetracker`, the document describes `timetracker` at the package's version.
-    pub fn from_cargo_env() -> AppInfo {
-        let name = std::env::var("CARGO_PKG_NAME")
-            .ok()
-            .filter(|s| !s.is_empty());
-        match name {
-            Some(name) => {
-                let version = std::env::var("CARGO_PKG_VERSION")
-                    .ok()
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| UNSPECIFIED_VERSION.to_owned());
-                AppInfo::new(name, version)
-            }
-            None => AppInfo::from_current_exe(),
-        }
-    }
-}
-
-/// The application info of the crate where this macro is written, read at compile time:
-/// `AppInfo::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))`.
-///
-/// Pass it to [`exit_if_requested_with`](crate::catalog::exit_if_requested_with) so that the
-/// document a binary serves names the same application and version as the one its tests check.
-///
-/// ```
-/// let app = telemetry_core::app_info!();
-/// assert_eq!(app.name, env!("CARGO_PKG_NAME"));
-/// ```
-#[macro_export]
-macro_rules! app_info {
-    () => {
-        $crate::catalog::AppInfo::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
-    };
-}
 
 /// A document format.
 ///
@@ -642,7 +563,7 @@ mod tests {
     fn app_info_defaults() {
         let catalog = Catalog::from_defs([]);
         assert!(!catalog.has_app());
-        assert_eq!(catalog.app().version, UNSPECIFIED_VERSION);
+        assert_eq!(catalog.app().version, None);
         let catalog = catalog.with_app("x", "2");
         assert_eq!(catalog.app(), AppInfo::new("x", "2"));
         assert_eq!(resource_of("plain"), "plain");

@@ -1,10 +1,17 @@
 //! A tiny application for `tests/catalog_cli.rs`: serves its catalog with
-//! `--telemetry-catalog[=md|json]`, else says it ran.
+//! `--telemetry-catalog[=md|json]` and its privacy changelog with
+//! `--telemetry-catalog-diff=OLD.json`, else says it ran.
 //!
 //! With `CATALOG_CLI_PLAIN` set it uses the plain `exit_if_requested()` (the document is named
-//! after the executable, version "unspecified"); otherwise `exit_if_requested_with`.
+//! after the executable, without a version); otherwise `exit_if_requested_with`.
+//!
+//! With `CATALOG_CLI_CHECK=PATH` it instead runs the document check of
+//! `assert_document_current` on `PATH` (Markdown, or JSON for a `.json` path) against its own
+//! catalog, exactly as a `cargo test` of a package named like the binary would (cargo sets
+//! `CARGO_PKG_NAME` and `CARGO_PKG_VERSION` for the tests it runs), and exits 0 when it passes,
+//! 1 with the mismatch otherwise.
 
-use telemetry_core::catalog::AppInfo;
+use telemetry_core::catalog::{AppInfo, Format, check_document};
 use telemetry_core::{EventDef, PropDef, Site, Trigger, ValueKind};
 
 static CLI_INVOKED: EventDef = EventDef {
@@ -24,6 +31,20 @@ static CLI_INVOKED: EventDef = EventDef {
 telemetry_core::__private::submit!(telemetry_core::__private::Registration(&CLI_INVOKED));
 
 fn main() {
+    if let Some(path) = std::env::var_os("CATALOG_CLI_CHECK") {
+        let format = if path.to_string_lossy().ends_with(".json") {
+            Format::Json
+        } else {
+            Format::Markdown
+        };
+        match check_document(&path, format) {
+            Ok(()) => std::process::exit(0),
+            Err(mismatch) => {
+                eprintln!("{mismatch}");
+                std::process::exit(1);
+            }
+        }
+    }
     if std::env::var_os("CATALOG_CLI_PLAIN").is_some() {
         telemetry_core::catalog::exit_if_requested();
     } else {

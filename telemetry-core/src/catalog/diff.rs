@@ -1,0 +1,552 @@
+//! The privacy changelog: what a change does to data collection, between a committed
+//! `telemetry-catalog/v1` document and this binary's catalog, as Markdown for a pull request.
+//!
+//! Both sides are compared as documents (the new one is rendered with [`Catalog::to_json`]), so
+//! a document written by an older release reads the same way as a fresh one. What is compared
+//! is what reaches the analytics service: events, their properties (kind of value, allowed
+//! values, classification, hashing, nullability), when they are sent, what they are linked to,
+//! descriptions, and the properties on every event. Where an event is declared, and the
+//! application's name and version, are not data collection and are not compared.
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+
+use serde::Deserialize;
+
+use super::{Catalog, SCHEMA_NAME, facts, markdown};
+
+/// The command-line flag handled by [`exit_if_requested`](super::exit_if_requested):
+/// `--telemetry-catalog-diff=OLD.json` prints [`CatalogDiff::to_markdown`] and exits 0.
+pub const DIFF_FLAG: &str = "--telemetry-catalog-diff";
+
+/// Why the committed (old) document cannot be compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OldDocumentError {
+    /// It is not JSON.
+    NotJson(String),
+    /// It is JSON, but its `schema` is not `telemetry-catalog/v1` (the value found, if any).
+    WrongSchema(Option<String>),
+    /// It says `telemetry-catalog/v1` but lacks a key or has a value of the wrong type.
+    Malformed(String),
+}
+
+impl fmt::Display for OldDocumentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OldDocumentError::NotJson(error) => write!(
+                f,
+                "it is not JSON ({error}); give the {SCHEMA_NAME} document written by \
+                 --telemetry-catalog=json, not the Markdown one"
+            ),
+            OldDocumentError::WrongSchema(Some(found)) => write!(
+                f,
+                "its schema is {found:?}, not {SCHEMA_NAME:?}; this binary compares only \
+                 {SCHEMA_NAME} documents"
+            ),
+            OldDocumentError::WrongSchema(None) => write!(
+                f,
+                "it has no \"schema\": {SCHEMA_NAME:?} key, so it is not a telemetry catalog \
+                 document (write one with --telemetry-catalog=json)"
+            ),
+            OldDocumentError::Malformed(error) => {
+                write!(f, "it is not a valid {SCHEMA_NAME} document: {error}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for OldDocumentError {}
+
+#[derive(Deserialize, Clone, PartialEq)]
+struct Document {
+    events: Vec<Event>,
+    lifecycle_events: Vec<Event>,
+    #[serde(default)]
+    automatic_properties: Vec<Automatic>,
+}
+
+#[derive(Deserialize, Clone, PartialEq)]
+struct Event {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    when: String,
+    #[serde(default)]
+    hashed_distinct_id: bool,
+    #[serde(default)]
+    properties: Vec<Property>,
+}
+
+#[derive(Deserialize, Clone, PartialEq)]
+struct Property {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    variants: Vec<String>,
+    classification: String,
+    #[serde(default)]
+    hashed: bool,
+    // Documents written before nullability was recorded mark nothing.
+    #[serde(default)]
+    nullable: bool,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize, Clone, PartialEq)]
+struct Automatic {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+fn parse(text: &str) -> Result<Document, OldDocumentError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| OldDocumentError::NotJson(e.to_string()))?;
+    match value.get("schema").and_then(|s| s.as_str()) {
+        Some(SCHEMA_NAME) => {}
+        Some(other) => return Err(OldDocumentError::WrongSchema(Some(other.to_owned()))),
+        None => {
+            return Err(OldDocumentError::WrongSchema(
+                value.get("schema").map(|s| s.to_string()),
+            ));
+        }
+    }
+    let mut doc: Document =
+        serde_json::from_value(value).map_err(|e| OldDocumentError::Malformed(e.to_string()))?;
+    // Earlier v1 documents call the text the toolkit sets (a version, the OS name) `enum`, and
+    // their Markdown called it text, as the JSON now does: the same data, not a change.
+    for event in doc.events.iter_mut().chain(&mut doc.lifecycle_events) {
+        for p in &mut event.properties {
+            if p.kind == "enum" && p.variants.is_empty() && p.classification == "technical" {
+                p.kind = "text".to_owned();
+            }
+        }
+    }
+    Ok(doc)
+}
+
+/// What changed in data collection between a committed catalog document and a newer one: the
+/// privacy changelog of a pull request.
+///
+/// Build it with [`diff`] (a committed document against this binary's catalog) or
+/// [`CatalogDiff::between`] (two documents); render it with [`CatalogDiff::to_markdown`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogDiff {
+    added: Vec<String>,
+    removed: Vec<String>,
+    changed: Vec<String>,
+    automatic_changed: bool,
+    markdown: String,
+}
+
+/// Compares the committed document `old` (the JSON text of a `telemetry-catalog/v1` document,
+/// as written by `--telemetry-catalog=json` or [`Catalog::to_json`]) with the catalog `new`.
+///
+/// ```
+/// use telemetry_core::catalog::diff;
+///
+/// let catalog = telemetry_core::catalog();
+/// let committed = catalog.to_json();
+/// let changes = diff(&committed, &catalog).unwrap();
+/// assert!(changes.is_empty());
+/// assert!(changes.to_markdown().contains("No change to data collection"));
+///
+/// // An event the committed document lists and the code no longer has:
+/// let mut old: serde_json::Value = serde_json::from_str(&committed).unwrap();
+/// let mut gone = old["lifecycle_events"][0].clone();
+/// gone["name"] = "report.exported".into();
+/// old["events"].as_array_mut().unwrap().push(gone);
+/// let changes = diff(&old.to_string(), &catalog).unwrap();
+/// assert_eq!(changes.removed_events(), ["report.exported"]);
+/// assert!(changes.to_markdown().contains("`report.exported`"));
+///
+/// assert!(diff("# Telemetry in app", &catalog).is_err());
+/// ```
+pub fn diff(old: &str, new: &Catalog) -> Result<CatalogDiff, OldDocumentError> {
+    CatalogDiff::between(old, &new.to_json())
+}
+
+impl CatalogDiff {
+    /// Compares two `telemetry-catalog/v1` documents (JSON text). An error names what is wrong
+    /// with `old`; `new` is expected to be valid too (an invalid one is reported the same way).
+    pub fn between(old: &str, new: &str) -> Result<CatalogDiff, OldDocumentError> {
+        let old = parse(old)?;
+        let new = parse(new)?;
+        Ok(compare(&old, &new))
+    }
+
+    /// Whether data collection is unchanged.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed.is_empty()
+            && !self.automatic_changed
+    }
+
+    /// The events the new catalog has and the old one did not, sorted.
+    pub fn added_events(&self) -> &[String] {
+        &self.added
+    }
+
+    /// The events the old document had and the new catalog does not, sorted.
+    pub fn removed_events(&self) -> &[String] {
+        &self.removed
+    }
+
+    /// The events in both whose data collection or description changed, sorted.
+    pub fn changed_events(&self) -> &[String] {
+        &self.changed
+    }
+
+    /// Whether the properties the toolkit adds to every event changed.
+    pub fn automatic_properties_changed(&self) -> bool {
+        self.automatic_changed
+    }
+
+    /// The changelog as Markdown, for a pull-request comment: a heading, one line of summary,
+    /// then the added, removed and changed events in plain words. Unchanged events are not
+    /// mentioned; with no change at all it is one line saying so.
+    pub fn to_markdown(&self) -> String {
+        self.markdown.clone()
+    }
+}
+
+impl fmt::Display for CatalogDiff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.markdown)
+    }
+}
+
+const HEADING: &str = "### Telemetry: what this change does to data collection";
+
+fn all_events(doc: &Document) -> BTreeMap<&str, (&Event, bool)> {
+    let app = doc.events.iter().map(|e| (e, false));
+    let lifecycle = doc.lifecycle_events.iter().map(|e| (e, true));
+    app.chain(lifecycle)
+        .map(|(e, l)| (e.name.as_str(), (e, l)))
+        .collect()
+}
+
+fn compare(old: &Document, new: &Document) -> CatalogDiff {
+    let old_events = all_events(old);
+    let new_events = all_events(new);
+    let mut added = String::new();
+    let mut removed = String::new();
+    let mut changed = String::new();
+    let mut names = (Vec::new(), Vec::new(), Vec::new());
+
+    for (name, (event, lifecycle)) in &new_events {
+        if !old_events.contains_key(name) {
+            names.0.push((*name).to_owned());
+            added_event(&mut added, event, *lifecycle);
+        }
+    }
+    for (name, (event, _)) in &old_events {
+        match new_events.get(name) {
+            None => {
+                names.1.push((*name).to_owned());
+                let _ = writeln!(
+                    removed,
+                    "- `{name}`: no longer sent{}.",
+                    with_properties(&event.properties)
+                );
+            }
+            Some((after, _)) => {
+                let lines = event_changes(event, after);
+                if !lines.is_empty() {
+                    names.2.push((*name).to_owned());
+                    let _ = writeln!(changed, "- `{name}`");
+                    for line in lines {
+                        let _ = writeln!(changed, "  - {line}");
+                    }
+                }
+            }
+        }
+    }
+    let automatic = automatic_changes(&old.automatic_properties, &new.automatic_properties);
+
+    let mut out = format!("{HEADING}\n\n");
+    if names.0.is_empty() && names.1.is_empty() && names.2.is_empty() && automatic.is_empty() {
+        out.push_str(
+            "No change to data collection: the events and properties this application can send \
+             are the same as in the committed document.\n",
+        );
+    } else {
+        let _ = write!(
+            out,
+            "This change alters what the application can send: {}.\n\n",
+            summary(
+                names.0.len(),
+                names.1.len(),
+                names.2.len(),
+                !automatic.is_empty()
+            )
+        );
+        for (title, body) in [
+            ("Events added", added.as_str()),
+            ("Events removed", removed.as_str()),
+            ("Events changed", changed.as_str()),
+        ] {
+            if !body.is_empty() {
+                let _ = write!(out, "**{title}**\n\n{body}\n");
+            }
+        }
+        if !automatic.is_empty() {
+            out.push_str("**Properties on every event**\n\n");
+            for line in &automatic {
+                let _ = writeln!(out, "- {line}");
+            }
+            out.push('\n');
+        }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+    }
+    let (added, removed, changed) = names;
+    CatalogDiff {
+        added,
+        removed,
+        changed,
+        automatic_changed: !automatic.is_empty(),
+        markdown: out,
+    }
+}
+
+fn summary(added: usize, removed: usize, changed: usize, automatic: bool) -> String {
+    let count = |n: usize, what: &str| format!("{n} event{} {what}", if n == 1 { "" } else { "s" });
+    let mut parts = Vec::new();
+    if added > 0 {
+        parts.push(count(added, "added"));
+    }
+    if removed > 0 {
+        parts.push(count(removed, "removed"));
+    }
+    if changed > 0 {
+        parts.push(count(changed, "changed"));
+    }
+    if automatic {
+        parts.push("the properties on every event changed".to_owned());
+    }
+    parts.join(", ")
+}
+
+fn with_properties(props: &[Property]) -> String {
+    if props.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = props.iter().map(|p| p.name.as_str()).collect();
+        format!(" (it carried {})", facts::code_list(&names))
+    }
+}
+
+fn linked_to(hashed_distinct_id: bool) -> &'static str {
+    if hashed_distinct_id {
+        "the user or record it is about, by a salted hash of its id"
+    } else {
+        "the anonymous fingerprint of this installation"
+    }
+}
+
+fn added_event(out: &mut String, event: &Event, lifecycle: bool) {
+    let _ = write!(
+        out,
+        "- `{}`{}: {}",
+        event.name,
+        if lifecycle { " (lifecycle event)" } else { "" },
+        sentence(&event.description)
+    );
+    let _ = write!(
+        out,
+        " Sent {}; linked to {}.",
+        event.when,
+        linked_to(event.hashed_distinct_id)
+    );
+    if event.properties.is_empty() {
+        out.push_str(" No properties besides the ones on every event.\n");
+        return;
+    }
+    out.push_str(" Properties:\n");
+    for p in &event.properties {
+        let _ = writeln!(out, "  - `{}`: {}", p.name, describe_property(p));
+    }
+}
+
+fn sentence(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        "(no description).".to_owned()
+    } else if text.ends_with(['.', '!', '?']) {
+        text
+    } else {
+        format!("{text}.")
+    }
+}
+
+fn describe_property(p: &Property) -> String {
+    let mut text = format!(
+        "{}, {}",
+        kind_words(p),
+        classification_words(&p.classification)
+    );
+    if p.nullable {
+        let _ = write!(text, ", {}", facts::MAY_BE_NULL);
+    }
+    text
+}
+
+fn kind_words(p: &Property) -> String {
+    facts::kind_words(&p.kind, &p.variants)
+}
+
+/// The Markdown document's label for a classification name from a JSON document.
+fn classification_words(name: &str) -> String {
+    markdown::CLASSIFICATIONS
+        .iter()
+        .find(|c| c.as_str() == name)
+        .map_or_else(
+            || name.to_owned(),
+            |c| markdown::classification_label(*c).to_owned(),
+        )
+}
+
+fn quoted(text: &str) -> String {
+    format!(
+        "\"{}\"",
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
+}
+
+fn event_changes(old: &Event, new: &Event) -> Vec<String> {
+    let mut lines = Vec::new();
+    if old.description.trim() != new.description.trim() {
+        lines.push(format!(
+            "description: was {}, now {}",
+            quoted(&old.description),
+            quoted(&new.description)
+        ));
+    }
+    if old.when != new.when {
+        lines.push(format!("sent: was {}, now {}", old.when, new.when));
+    }
+    if old.hashed_distinct_id != new.hashed_distinct_id {
+        lines.push(format!(
+            "now linked to {} (was linked to {})",
+            linked_to(new.hashed_distinct_id),
+            linked_to(old.hashed_distinct_id)
+        ));
+    }
+    let before: BTreeMap<&str, &Property> = old
+        .properties
+        .iter()
+        .map(|p| (p.name.as_str(), p))
+        .collect();
+    for p in &new.properties {
+        match before.get(p.name.as_str()) {
+            None => lines.push(format!(
+                "new property `{}`: {}",
+                p.name,
+                describe_property(p)
+            )),
+            Some(was) => property_changes(&mut lines, was, p),
+        }
+    }
+    for p in &old.properties {
+        if !new.properties.iter().any(|q| q.name == p.name) {
+            lines.push(format!("property `{}` removed: no longer sent", p.name));
+        }
+    }
+    lines
+}
+
+fn property_changes(lines: &mut Vec<String>, old: &Property, new: &Property) {
+    let name = &new.name;
+    if old.hashed != new.hashed {
+        lines.push(if new.hashed {
+            format!("property `{name}`: now sent only as a salted hash (it was sent as it is)")
+        } else {
+            format!(
+                "property `{name}`: now sent as it is, as {} (it was sent only as a salted hash)",
+                kind_words(new)
+            )
+        });
+    } else if old.kind != new.kind {
+        lines.push(format!(
+            "property `{name}`: type was {}, now {}",
+            kind_words(old),
+            kind_words(new)
+        ));
+    } else if old.variants != new.variants {
+        let added: Vec<&str> = new
+            .variants
+            .iter()
+            .filter(|v| !old.variants.contains(v))
+            .map(String::as_str)
+            .collect();
+        let removed: Vec<&str> = old
+            .variants
+            .iter()
+            .filter(|v| !new.variants.contains(v))
+            .map(String::as_str)
+            .collect();
+        let mut parts = Vec::new();
+        if !added.is_empty() {
+            parts.push(format!("can now also be {}", facts::code_list(&added)));
+        }
+        if !removed.is_empty() {
+            parts.push(format!("can no longer be {}", facts::code_list(&removed)));
+        }
+        if parts.is_empty() {
+            parts.push(format!("values reordered, now {}", kind_words(new)));
+        }
+        lines.push(format!("property `{name}`: {}", parts.join("; ")));
+    }
+    if old.classification != new.classification {
+        lines.push(format!(
+            "property `{name}`: kind of data was {}, now {}",
+            classification_words(&old.classification),
+            classification_words(&new.classification)
+        ));
+    }
+    if old.nullable != new.nullable {
+        lines.push(if new.nullable {
+            format!("property `{name}`: may now be null")
+        } else {
+            format!("property `{name}`: is no longer null")
+        });
+    }
+    let (was, now) = (
+        old.description.as_deref().unwrap_or("").trim(),
+        new.description.as_deref().unwrap_or("").trim(),
+    );
+    if was != now {
+        lines.push(format!(
+            "property `{name}`: meaning was {}, now {}",
+            quoted(was),
+            quoted(now)
+        ));
+    }
+}
+
+fn automatic_changes(old: &[Automatic], new: &[Automatic]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for p in new {
+        match old.iter().find(|q| q.name == p.name) {
+            None => lines.push(format!("`{}` added: {}", p.name, sentence(&p.description))),
+            Some(was) if was.description.trim() != p.description.trim() => lines.push(format!(
+                "`{}`: meaning was {}, now {}",
+                p.name,
+                quoted(&was.description),
+                quoted(&p.description)
+            )),
+            Some(_) => {}
+        }
+    }
+    for p in old {
+        if !new.iter().any(|q| q.name == p.name) {
+            lines.push(format!("`{}` removed: no longer sent", p.name));
+        }
+    }
+    lines
+}
