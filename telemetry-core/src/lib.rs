@@ -48,10 +48,12 @@ pub mod naming;
 pub mod pipeline;
 pub mod property;
 pub mod sink;
+pub mod spool;
 pub mod state;
 pub mod testing;
 pub mod wire;
 
+mod audit;
 mod switch;
 mod telemetry;
 mod warn;

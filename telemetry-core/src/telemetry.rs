@@ -11,6 +11,7 @@ use crate::fingerprint::Identity;
 use crate::lifecycle::runner::LifecycleRunner;
 use crate::pipeline::{self, PipelineConfig, WorkerHandle, WorkerSetup};
 use crate::sink::Sink;
+use crate::spool::{Spool, SpoolLimits};
 use crate::state::{Consent, PersistedConsent, StateStore, default_state_dir};
 
 mod plan;
@@ -60,6 +61,7 @@ pub struct TelemetryBuilder {
     env: Option<EnvConfig>,
     request_timeout: Duration,
     gzip: bool,
+    spool_limits: SpoolLimits,
 }
 
 impl Default for TelemetryBuilder {
@@ -78,6 +80,7 @@ impl Default for TelemetryBuilder {
             env: None,
             request_timeout: Duration::from_secs(5),
             gzip: true,
+            spool_limits: SpoolLimits::default(),
         }
     }
 }
@@ -165,6 +168,22 @@ impl TelemetryBuilder {
         self
     }
 
+    /// Bounds of the outage spool (PostHog only): by default 10 MiB and 7 days. See
+    /// [`crate::spool`].
+    ///
+    /// ```
+    /// use telemetry_core::{Telemetry, spool::SpoolLimits};
+    /// let builder = Telemetry::builder().spool_limits(SpoolLimits {
+    ///     max_bytes: 1024 * 1024,
+    ///     ..SpoolLimits::default()
+    /// });
+    /// # drop(builder);
+    /// ```
+    pub fn spool_limits(mut self, limits: SpoolLimits) -> Self {
+        self.spool_limits = limits;
+        self
+    }
+
     /// Uses this configuration instead of reading the process environment (for tests).
     pub fn env(mut self, env: EnvConfig) -> Self {
         self.env = Some(env);
@@ -237,6 +256,7 @@ impl TelemetryBuilder {
             .or(self.state_dir.clone())
             .unwrap_or_else(|| default_state_dir(&self.app_name, None));
         let store = Arc::new(StateStore::open(state_dir));
+        let spool = spool_for(&plan, &store, self.spool_limits);
         let state = store.state();
         let identity = state.identity_for(env.tele_salt.as_deref(), env.install_id.as_deref());
         let watch = !env.pins_switch() && store.is_persistent();
@@ -250,6 +270,7 @@ impl TelemetryBuilder {
             enabled_by_default: self.enabled_by_default,
             store,
             plan,
+            spool,
             pipeline: self.pipeline,
             request_timeout: self.request_timeout,
             gzip: self.gzip,
@@ -320,6 +341,8 @@ struct Inner {
     store: Arc<StateStore>,
     /// Where events go, chosen once at install.
     plan: SinkPlan,
+    /// The outage spool, when events go to PostHog and the install state is on disk.
+    spool: Option<Arc<Spool>>,
     pipeline: PipelineConfig,
     request_timeout: Duration,
     gzip: bool,
@@ -417,6 +440,8 @@ impl Telemetry {
                 }
             }
         }
+        // Nothing captured under the old identity may be sent later either.
+        inner.delete_spool();
         {
             let mut identity = inner.identity.write().unwrap_or_else(|e| e.into_inner());
             let state = inner.store.forget();
@@ -458,10 +483,16 @@ impl Inner {
     fn apply_locked(&self, machine: &mut Machine) {
         machine.decision = decide_persisted(&self.env, machine.consent, self.enabled_by_default);
         if machine.shut_down {
+            if !machine.decision.0 {
+                self.delete_spool();
+            }
             return;
         }
         let mut pipeline = lock_pipeline();
         if pipeline.owner != self.generation {
+            if !machine.decision.0 {
+                self.delete_spool();
+            }
             return;
         }
         if machine.decision.0 {
@@ -475,6 +506,16 @@ impl Inner {
                 // Withdraws (see `pipeline::withdraw`) before the worker is let go.
                 worker.discard_and_stop();
             }
+            // Telemetry is off: what an outage left behind is deleted unsent (after the
+            // withdrawal, so the worker cannot spool anything afterwards).
+            self.delete_spool();
+        }
+    }
+
+    /// Deletes every outage spool file next to the install state (any destination).
+    fn delete_spool(&self) {
+        if let Some(dir) = self.store.path().parent() {
+            crate::spool::delete_all(dir);
         }
     }
 
@@ -503,6 +544,7 @@ impl Inner {
                 health_interval: self.health_interval,
                 failed: false,
             })),
+            spool: self.spool.clone(),
         }
     }
 
@@ -533,6 +575,18 @@ impl Inner {
             worker.shutdown();
         }
     }
+}
+
+/// The spool for a PostHog plan whose install state is on disk (none otherwise: custom,
+/// JSONL and dry-run sinks need none, and in-memory state has nowhere to keep it).
+fn spool_for(plan: &SinkPlan, store: &StateStore, limits: SpoolLimits) -> Option<Arc<Spool>> {
+    let SinkPlan::PostHog { key, host } = plan else {
+        return None;
+    };
+    let dir = store.path().parent()?;
+    store
+        .is_persistent()
+        .then(|| Arc::new(Spool::new(dir, host, key, limits)))
 }
 
 impl Drop for Inner {

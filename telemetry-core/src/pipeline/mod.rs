@@ -18,6 +18,7 @@
 mod counters;
 mod gate;
 mod local;
+mod outage;
 mod worker;
 
 use std::sync::OnceLock;

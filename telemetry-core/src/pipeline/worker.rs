@@ -1,7 +1,7 @@
 //! The worker thread: batches, renders and delivers; runs lifecycle pings; stops in bounded time.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -9,10 +9,13 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, select};
 
 use super::counters::{COUNTERS, Counters};
+use super::outage::Outage;
 use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, gate, local, queue};
+use crate::audit::{self, Outcome};
 use crate::capture::Capture;
 use crate::fingerprint::Identity;
 use crate::sink::{Sink, SinkError};
+use crate::spool::Spool;
 use crate::wire::{self, WireEvent};
 
 /// Lifecycle pings, run by the worker at start and then every [`Lifecycle::interval`].
@@ -30,6 +33,8 @@ pub(crate) struct WorkerSetup {
     pub identity: Arc<RwLock<Identity>>,
     pub app_version: String,
     pub lifecycle: Option<Box<dyn Lifecycle>>,
+    /// The outage spool (PostHog only): failed batches wait there for a later attempt.
+    pub spool: Option<Arc<Spool>>,
 }
 
 enum Control {
@@ -52,6 +57,9 @@ struct Shared {
     /// Set when a shutdown gave up on this worker: it exits at the next chance (the gate
     /// already keeps it from sending or counting anything).
     abandoned: AtomicBool,
+    /// Events of the batch on the wire that are already written ahead to the spool (at
+    /// shutdown): if the shutdown gives up, they are counted as spooled.
+    written_ahead: AtomicU64,
 }
 
 /// The handle that controls one worker thread.
@@ -70,7 +78,10 @@ impl WorkerHandle {
         let shutdown_timeout = setup.config.shutdown_timeout;
         WAKE_EVERY.store(setup.config.batch_size.max(1), Ordering::Relaxed);
         let mut setup = setup;
+        let outage = setup.spool.take().map(Outage::new);
         let worker = Worker {
+            outage,
+            shutting_down: false,
             batch: Vec::with_capacity(setup.config.batch_size),
             batch_epoch: gate::epoch(),
             ping_epoch: gate::epoch(),
@@ -147,6 +158,8 @@ impl WorkerHandle {
             return;
         }
         self.shared.abandoned.store(true, Ordering::SeqCst);
+        let ahead = self.shared.written_ahead.swap(0, Ordering::SeqCst);
+        COUNTERS.spooled.fetch_add(ahead, Ordering::Relaxed);
         let left = super::abandon();
         if left > 0 {
             crate::warn::warn(&format!(
@@ -175,6 +188,10 @@ struct Worker {
     lifecycle_due: bool,
     /// When the periodic lifecycle check comes round.
     next_lifecycle: Instant,
+    /// The outage spool, when the sink is PostHog.
+    outage: Option<Outage>,
+    /// A shutdown is delivering what is left: batches are written ahead to the spool.
+    shutting_down: bool,
 }
 
 impl Worker {
@@ -185,6 +202,8 @@ impl Worker {
         let mut flush_at: Option<Instant> = None;
         // Thread buffers are swept this often, so a quiet thread's events wait at most this.
         let mut sweep_at = Instant::now() + self.setup.config.flush_interval;
+        // What an earlier run (or process) left in the spool goes first.
+        self.resend_spool();
         loop {
             // Controls first: after consent is withdrawn not one more event may go out.
             while let Ok(control) = self.control.try_recv() {
@@ -206,6 +225,9 @@ impl Worker {
             if self.lifecycle.is_some() {
                 wake_at = wake_at.min(self.next_lifecycle);
             }
+            if let Some(at) = self.outage.as_ref().and_then(Outage::wake_at) {
+                wake_at = wake_at.min(at);
+            }
             select! {
                 recv(self.control) -> msg => match msg {
                     Ok(control) => {
@@ -218,6 +240,7 @@ impl Worker {
                 recv(wake) -> _ => {
                     // A delivery's worth is queued: send one full batch, keep the rest for the
                     // next wake or sweep.
+                    self.resend_spool();
                     self.take_queued(&rx);
                     if self.batch.len() >= self.setup.config.batch_size {
                         self.flush_batch();
@@ -227,6 +250,7 @@ impl Worker {
                     }
                 }
                 recv(crossbeam_channel::at(wake_at)) -> _ => {
+                    self.resend_spool();
                     let now = Instant::now();
                     let mut due = flush_at.is_some_and(|f| now >= f);
                     if now >= sweep_at {
@@ -282,6 +306,7 @@ impl Worker {
                 true
             }
             Control::Shutdown(ack) => {
+                self.shutting_down = true;
                 self.run_lifecycle_if_due();
                 self.drain_and_send(rx);
                 let _ = ack.send(());
@@ -376,10 +401,17 @@ impl Worker {
         let mut batch = std::mem::take(&mut self.batch);
         for chunk in batch.chunks(size) {
             let events = self.render(chunk);
+            let ahead = self.write_ahead(epoch, &events);
             // `None`: withdrawn (the withdrawal counted the rest), or a shutdown gave up on us.
             let Some(result) = self.deliver(epoch, &events) else {
+                self.shared.written_ahead.store(0, Ordering::SeqCst);
+                if let Some(claim) = ahead {
+                    // Not sent and not to be sent: consent is gone.
+                    claim.finish(true);
+                }
                 break;
             };
+            self.after_delivery(epoch, &events, result.is_ok(), ahead);
             self.settle(epoch, chunk.len(), result);
         }
         batch.clear();
@@ -454,8 +486,68 @@ impl Worker {
             return false;
         };
         let ok = result.is_ok();
+        // Not spooled: an unsent lifecycle ping is sent again by a later check.
+        audit::record(if ok { Outcome::Delivered } else { Outcome::Dropped }, &events);
         self.settle(epoch, 1, result);
         ok
+    }
+
+    /// At shutdown, writes the batch to the spool before it goes on the wire (see
+    /// [`Outage::write_ahead`]).
+    fn write_ahead(&mut self, epoch: u64, events: &[WireEvent]) -> Option<crate::spool::Claim> {
+        if !self.shutting_down {
+            return None;
+        }
+        let claim = self.outage.as_mut()?.write_ahead(epoch, events)?;
+        self.shared
+            .written_ahead
+            .store(events.len() as u64, Ordering::SeqCst);
+        Some(claim)
+    }
+
+    /// Audit trail and spool for a batch delivery that was attempted.
+    fn after_delivery(
+        &mut self,
+        epoch: u64,
+        events: &[WireEvent],
+        ok: bool,
+        ahead: Option<crate::spool::Claim>,
+    ) {
+        self.shared.written_ahead.store(0, Ordering::SeqCst);
+        match (self.outage.as_mut(), ok) {
+            (None, true) => audit::record(Outcome::Delivered, events),
+            (None, false) => audit::record(Outcome::Dropped, events),
+            (Some(outage), true) => {
+                audit::record(Outcome::Delivered, events);
+                outage.delivery_succeeded();
+                if let Some(claim) = ahead {
+                    outage.settle_ahead(claim, true);
+                }
+            }
+            (Some(outage), false) => match ahead {
+                Some(claim) => outage.settle_ahead(claim, false),
+                None => outage.keep(epoch, events),
+            },
+        }
+    }
+
+    /// Re-sends spooled batches, oldest first, while consent holds and they are accepted;
+    /// after a failure waits (with backoff) for the next try. Stops as soon as a control
+    /// message (an opt-out, a flush, a shutdown) is waiting.
+    fn resend_spool(&mut self) {
+        let size = self.setup.config.batch_size.max(1);
+        while self.outage.as_ref().is_some_and(Outage::due) && self.control.is_empty() {
+            let Some(epoch) = gate::admit() else {
+                return;
+            };
+            let Some(claim) = self.outage.as_mut().and_then(|o| o.claim(size)) else {
+                return;
+            };
+            let outcome = self.deliver(epoch, &claim.events).map(|r| r.is_ok());
+            if let Some(outage) = self.outage.as_mut() {
+                outage.settle_claim(claim, outcome);
+            }
+        }
     }
 }
 

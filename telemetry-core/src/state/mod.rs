@@ -62,6 +62,7 @@ use std::time::Duration;
 pub use install::{Consent, InstallState, PersistedConsent, default_state_dir, effective_salt};
 pub use salt::Salt;
 pub use store::StateStore;
+pub(crate) use file::private_file_options;
 
 /// The schema version this crate writes. A file with a higher version is read (unknown keys are
 /// kept) and its version is never lowered.
