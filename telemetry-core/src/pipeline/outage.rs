@@ -1,14 +1,16 @@
 //! The worker's side of the outage spool (see [`crate::spool`]): what to spool, when to
 //! retry, and the counting.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use super::counters::{COUNTERS, Counters};
 use super::gate;
 use crate::audit::{self, Outcome};
+use crate::capture::Capture;
+use crate::fingerprint::Identity;
 use crate::spool::{Claim, Spool};
-use crate::wire::WireEvent;
+use crate::wire::{self, WireEvent};
 
 /// The first wait before re-sending the spool after a failed attempt; doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -49,9 +51,11 @@ impl Outage {
         let stored = gate::if_current(epoch, || self.spool.append(events));
         match stored {
             Some(Ok(appended)) => {
-                Counters::add(&COUNTERS.spooled, appended.written);
+                // Counted in, then out: `spooled - spool_overflowed - spool_expired -
+                // recovered` is what this run left in the spool.
+                Counters::add(&COUNTERS.spooled, events.len());
                 Counters::add(&COUNTERS.spool_overflowed, appended.overflowed);
-                audit::record(Outcome::Spooled, &events[events.len() - appended.written..]);
+                audit::record(Outcome::Spooled, events);
                 audit::dropped_unrendered(appended.overflowed as u64, "spool size bound");
                 self.maybe_pending = true;
                 self.wait_longer();
@@ -148,6 +152,36 @@ impl Outage {
                 "telemetry outage spool {}: {e}; undelivered events are not kept",
                 self.spool.path().display()
             ));
+        }
+    }
+}
+
+/// Renders and spools what a shutdown that ran out of time leaves in the queue.
+pub(super) struct Leftovers {
+    pub spool: Arc<Spool>,
+    pub identity: Arc<RwLock<Identity>>,
+    pub app_version: String,
+}
+
+impl Leftovers {
+    pub(super) fn keep(&self, captures: &[Capture]) {
+        if captures.is_empty() {
+            return;
+        }
+        let events: Vec<WireEvent> = {
+            let identity = self.identity.read().unwrap_or_else(|e| e.into_inner());
+            captures
+                .iter()
+                .map(|c| wire::render(c, &identity, &self.app_version))
+                .collect()
+        };
+        match self.spool.append(&events) {
+            Ok(appended) => {
+                Counters::add(&COUNTERS.spooled, events.len());
+                Counters::add(&COUNTERS.spool_overflowed, appended.overflowed);
+                audit::record(Outcome::Spooled, &events);
+            }
+            Err(_) => audit::record(Outcome::Dropped, &events),
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, select};
 
 use super::counters::{COUNTERS, Counters};
-use super::outage::Outage;
+use super::outage::{Leftovers, Outage};
 use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, gate, local, queue};
 use crate::audit::{self, Outcome};
 use crate::capture::Capture;
@@ -68,6 +68,8 @@ pub(crate) struct WorkerHandle {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
     shutdown_timeout: Duration,
+    /// Where events still queued go when a shutdown gives up (the outage spool).
+    leftovers: Option<Leftovers>,
 }
 
 impl WorkerHandle {
@@ -78,6 +80,11 @@ impl WorkerHandle {
         let shutdown_timeout = setup.config.shutdown_timeout;
         WAKE_EVERY.store(setup.config.batch_size.max(1), Ordering::Relaxed);
         let mut setup = setup;
+        let leftovers = setup.spool.as_ref().map(|spool| Leftovers {
+            spool: spool.clone(),
+            identity: setup.identity.clone(),
+            app_version: setup.app_version.clone(),
+        });
         let outage = setup.spool.take().map(Outage::new);
         let worker = Worker {
             outage,
@@ -110,6 +117,7 @@ impl WorkerHandle {
             shared,
             thread: Some(thread),
             shutdown_timeout,
+            leftovers,
         })
     }
 
@@ -160,7 +168,11 @@ impl WorkerHandle {
         self.shared.abandoned.store(true, Ordering::SeqCst);
         let ahead = self.shared.written_ahead.swap(0, Ordering::SeqCst);
         COUNTERS.spooled.fetch_add(ahead, Ordering::Relaxed);
-        let left = super::abandon();
+        let mut still_queued = Vec::new();
+        let left = super::abandon(&mut |captures| still_queued.extend(captures));
+        if let Some(leftovers) = &self.leftovers {
+            leftovers.keep(&still_queued);
+        }
         if left > 0 {
             crate::warn::warn(&format!(
                 "telemetry shutdown timed out after {:?}: {left} undelivered event(s) dropped",
@@ -492,8 +504,7 @@ impl Worker {
         ok
     }
 
-    /// At shutdown, writes the batch to the spool before it goes on the wire (see
-    /// [`Outage::write_ahead`]).
+    /// At shutdown, writes the batch to the spool before it goes on the wire.
     fn write_ahead(&mut self, epoch: u64, events: &[WireEvent]) -> Option<crate::spool::Claim> {
         if !self.shutting_down {
             return None;
@@ -561,7 +572,7 @@ impl Drop for Supervisor {
     fn drop(&mut self) {
         WORKERS.fetch_sub(1, Ordering::SeqCst);
         if std::thread::panicking() {
-            let left = super::abandon();
+            let left = super::abandon(&mut |_| {});
             crate::warn::warn(&format!(
                 "telemetry worker stopped by a panic: capture is off, {left} queued event(s) \
                  dropped"
