@@ -45,9 +45,7 @@ fn down_port() -> SocketAddr {
 }
 
 fn n(v: &Value, key: &str) -> u64 {
-    v[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no {key} in {v}"))
+    v[key].as_u64().unwrap_or_else(|| panic!("no {key} in {v}"))
 }
 
 /// The spool files in the state directory (the spool and any in-flight files).
@@ -112,11 +110,22 @@ fn wait_before(server: &CaptureServer, count: usize) -> Vec<Value> {
     }
 }
 
+/// The uuid and the timestamp, the latter normalised: posthog-rs re-serialises the timestamp
+/// it is given (`.981000Z` goes out as `.981Z`), the same instant.
 fn uuid_and_time(e: &Value) -> (String, String) {
-    (
-        e["uuid"].as_str().unwrap().to_owned(),
-        e["timestamp"].as_str().unwrap().to_owned(),
-    )
+    let at = e["timestamp"].as_str().unwrap();
+    let at = match at.strip_suffix('Z').and_then(|t| t.split_once('.')) {
+        Some((secs, frac)) => {
+            let frac = frac.trim_end_matches('0');
+            if frac.is_empty() {
+                format!("{secs}Z")
+            } else {
+                format!("{secs}.{frac}Z")
+            }
+        }
+        None => at.to_owned(),
+    };
+    (e["uuid"].as_str().unwrap().to_owned(), at)
 }
 
 #[test]
@@ -149,7 +158,10 @@ fn down_then_up_delivers_once_with_original_uuid_and_timestamp_next_run_first_in
     assert_eq!(arrived.len(), 20, "delivered once each");
     let sent: Vec<_> = arrived.iter().map(uuid_and_time).collect();
     let spooled: Vec<_> = on_disk.iter().map(uuid_and_time).collect();
-    assert_eq!(sent, spooled, "original uuid and timestamp, in capture order");
+    assert_eq!(
+        sent, spooled,
+        "original uuid and timestamp, in capture order"
+    );
     let seqs: Vec<u64> = arrived.iter().map(|e| n(&e["properties"], "seq")).collect();
     assert_eq!(seqs, (0..20).collect::<Vec<_>>());
     assert!(spool_files(&dir).is_empty(), "{:?}", spool_files(&dir));
@@ -164,10 +176,8 @@ fn hanging_then_up_resends_under_the_same_uuid() {
     let (stats, _) = d.wait_for("stats", PATIENCE, |s| n(s, "spooled") >= 5);
     // Lifecycle pings fail too, but are not spooled (a later check sends them again).
     assert!(n(&stats, "failed") >= 5, "{stats}");
-    let first_attempt: HashMap<String, String> = before_events(&server)
-        .iter()
-        .map(uuid_and_time)
-        .collect();
+    let first_attempt: HashMap<String, String> =
+        before_events(&server).iter().map(uuid_and_time).collect();
     assert_eq!(first_attempt.len(), 5, "the server did see the batch");
 
     server.release();
@@ -179,7 +189,11 @@ fn hanging_then_up_resends_under_the_same_uuid() {
     let mut per_uuid: HashMap<String, usize> = HashMap::new();
     for e in before_events(&server) {
         let (uuid, at) = uuid_and_time(&e);
-        assert_eq!(first_attempt.get(&uuid), Some(&at), "same uuid, same timestamp");
+        assert_eq!(
+            first_attempt.get(&uuid),
+            Some(&at),
+            "same uuid, same timestamp"
+        );
         *per_uuid.entry(uuid).or_default() += 1;
     }
     assert_eq!(per_uuid.len(), 5);
@@ -249,7 +263,11 @@ fn opt_out_and_forget_delete_the_spool() {
         d.wait_for("stats", PATIENCE, |s| n(s, "spooled") >= 5);
         assert!(!spool_files(&dir).is_empty());
         d.cmd(command);
-        assert!(spool_files(&dir).is_empty(), "{command}: {:?}", spool_files(&dir));
+        assert!(
+            spool_files(&dir).is_empty(),
+            "{command}: {:?}",
+            spool_files(&dir)
+        );
         d.shutdown();
     }
 }
@@ -266,20 +284,23 @@ fn a_full_spool_drops_the_oldest_and_counts_them() {
         .map(|p| std::fs::metadata(p).unwrap().len())
         .sum();
     assert!(total <= 6000, "{total} bytes on disk");
-    let kept: Vec<u64> = spooled_events(&dir)
+    // Oldest by capture time (the pipeline may deliver, and spool, a later batch first).
+    let mut kept: Vec<u64> = spooled_events(&dir)
         .iter()
         .map(|e| n(&e["properties"], "seq"))
         .collect();
+    kept.sort_unstable();
     assert_eq!(n(&stats, "spooled"), 60, "{stats}");
     assert_eq!(kept.len() as u64, 60 - overflowed, "{stats}");
     let newest: Vec<u64> = (60 - kept.len() as u64..60).collect();
     assert_eq!(kept, newest, "the oldest were dropped");
 
     let server = CaptureServer::start_at(addr, Mode::Ok);
-    let mut d = driver(&dir, &server.url(), &[]);
+    let d = driver(&dir, &server.url(), &[]);
     let arrived = wait_before(&server, kept.len());
     d.shutdown();
-    let seqs: Vec<u64> = arrived.iter().map(|e| n(&e["properties"], "seq")).collect();
+    let mut seqs: Vec<u64> = arrived.iter().map(|e| n(&e["properties"], "seq")).collect();
+    seqs.sort_unstable();
     assert_eq!(seqs, newest);
 }
 
@@ -322,8 +343,15 @@ fn two_processes_sharing_the_spool_deliver_each_event_exactly_once() {
     let mut a = driver(&dir, &url, &[]);
     let mut b = driver(&dir, &url, &[]);
     let arrived = wait_before(&server, 200);
-    let recovered = |d: &mut DriverProcess| n(&d.cmd("stats"), "recovered");
-    let both = recovered(&mut a) + recovered(&mut b);
+    // The server may log a batch before its sender has read the answer: poll the counters.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let both = loop {
+        let both = n(&a.cmd("stats"), "recovered") + n(&b.cmd("stats"), "recovered");
+        if both >= 200 || std::time::Instant::now() > deadline {
+            break both;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     a.shutdown();
     b.shutdown();
     let unique: HashSet<_> = arrived.iter().map(uuid_and_time).collect();
@@ -331,4 +359,37 @@ fn two_processes_sharing_the_spool_deliver_each_event_exactly_once() {
     assert_eq!(arrived.len(), 200, "no event sent twice");
     assert_eq!(both, 200);
     assert!(spool_files(&dir).is_empty());
+}
+
+#[test]
+fn events_still_on_the_wire_or_queued_at_the_shutdown_bound_are_delivered_by_the_next_run() {
+    let server = CaptureServer::start(Mode::Hang);
+    let dir = temp_dir("spool-bound");
+    let mut d = driver(
+        &dir,
+        &server.url(),
+        &[
+            ("DRIVER_REQUEST_TIMEOUT_MS", "10000"),
+            ("DRIVER_SHUTDOWN_TIMEOUT_MS", "500"),
+        ],
+    );
+    d.cmd("capture 30 before");
+    // A batch is on the wire (the server never answers); the rest is queued behind it.
+    server.wait_for_attempts(1, PATIENCE);
+    d.shutdown();
+    let on_disk: HashSet<(String, String)> =
+        spooled_events(&dir).iter().map(uuid_and_time).collect();
+    assert_eq!(
+        on_disk.len(),
+        30,
+        "the batch on the wire and the queued ones are spooled"
+    );
+
+    server.set_mode(Mode::Ok);
+    let d = driver(&dir, &server.url(), &[]);
+    let arrived = wait_before(&server, 30);
+    d.shutdown();
+    let delivered: HashSet<_> = arrived.iter().map(uuid_and_time).collect();
+    assert_eq!(delivered, on_disk);
+    assert_eq!(arrived.len(), 30);
 }

@@ -68,28 +68,6 @@ impl Outage {
         }
     }
 
-    /// Writes a batch ahead of sending it (at shutdown): if the shutdown bound is reached
-    /// while it is on the wire, it is already in the spool.
-    pub(super) fn write_ahead(&mut self, epoch: u64, events: &[WireEvent]) -> Option<Claim> {
-        match gate::if_current(epoch, || self.spool.write_ahead(events))? {
-            Ok(claim) => Some(claim),
-            Err(e) => {
-                self.io_failed(&e);
-                None
-            }
-        }
-    }
-
-    /// The outcome of a batch written ahead: delivered, or left spooled.
-    pub(super) fn settle_ahead(&mut self, claim: Claim, delivered: bool) {
-        if !delivered {
-            Counters::add(&COUNTERS.spooled, claim.events.len());
-            audit::record(Outcome::Spooled, &claim.events);
-            self.maybe_pending = true;
-        }
-        claim.finish(delivered);
-    }
-
     /// A fresh delivery succeeded: PostHog is back, so re-send the spool now.
     pub(super) fn delivery_succeeded(&mut self) {
         self.backoff = FIRST_BACKOFF;
@@ -175,13 +153,21 @@ impl Leftovers {
                 .map(|c| wire::render(c, &identity, &self.app_version))
                 .collect()
         };
-        match self.spool.append(&events) {
+        self.keep_rendered(&events);
+    }
+
+    /// Spools events already rendered (the batch that was on the wire).
+    pub(super) fn keep_rendered(&self, events: &[WireEvent]) {
+        if events.is_empty() {
+            return;
+        }
+        match self.spool.append(events) {
             Ok(appended) => {
                 Counters::add(&COUNTERS.spooled, events.len());
                 Counters::add(&COUNTERS.spool_overflowed, appended.overflowed);
-                audit::record(Outcome::Spooled, &events);
+                audit::record(Outcome::Spooled, events);
             }
-            Err(_) => audit::record(Outcome::Dropped, &events),
+            Err(_) => audit::record(Outcome::Dropped, events),
         }
     }
 }

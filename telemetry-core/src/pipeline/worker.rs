@@ -1,8 +1,8 @@
 //! The worker thread: batches, renders and delivers; runs lifecycle pings; stops in bounded time.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -57,9 +57,9 @@ struct Shared {
     /// Set when a shutdown gave up on this worker: it exits at the next chance (the gate
     /// already keeps it from sending or counting anything).
     abandoned: AtomicBool,
-    /// Events of the batch on the wire that are already written ahead to the spool (at
-    /// shutdown): if the shutdown gives up, they are counted as spooled.
-    written_ahead: AtomicU64,
+    /// The batch on the wire (only with a spool): if a shutdown gives up on it, the handle
+    /// spools it. Should the request still arrive, PostHog deduplicates the re-send by uuid.
+    in_flight: Mutex<Option<Arc<Vec<WireEvent>>>>,
 }
 
 /// The handle that controls one worker thread.
@@ -88,7 +88,6 @@ impl WorkerHandle {
         let outage = setup.spool.take().map(Outage::new);
         let worker = Worker {
             outage,
-            shutting_down: false,
             batch: Vec::with_capacity(setup.config.batch_size),
             batch_epoch: gate::epoch(),
             ping_epoch: gate::epoch(),
@@ -166,11 +165,13 @@ impl WorkerHandle {
             return;
         }
         self.shared.abandoned.store(true, Ordering::SeqCst);
-        let ahead = self.shared.written_ahead.swap(0, Ordering::SeqCst);
-        COUNTERS.spooled.fetch_add(ahead, Ordering::Relaxed);
+        let in_flight = lock(&self.shared.in_flight).take();
         let mut still_queued = Vec::new();
         let left = super::abandon(&mut |captures| still_queued.extend(captures));
         if let Some(leftovers) = &self.leftovers {
+            if let Some(events) = in_flight {
+                leftovers.keep_rendered(&events);
+            }
             leftovers.keep(&still_queued);
         }
         if left > 0 {
@@ -202,8 +203,6 @@ struct Worker {
     next_lifecycle: Instant,
     /// The outage spool, when the sink is PostHog.
     outage: Option<Outage>,
-    /// A shutdown is delivering what is left: batches are written ahead to the spool.
-    shutting_down: bool,
 }
 
 impl Worker {
@@ -318,7 +317,6 @@ impl Worker {
                 true
             }
             Control::Shutdown(ack) => {
-                self.shutting_down = true;
                 self.run_lifecycle_if_due();
                 self.drain_and_send(rx);
                 let _ = ack.send(());
@@ -412,18 +410,17 @@ impl Worker {
         // the front of a long Vec chunk by chunk would shift the rest each time.
         let mut batch = std::mem::take(&mut self.batch);
         for chunk in batch.chunks(size) {
-            let events = self.render(chunk);
-            let ahead = self.write_ahead(epoch, &events);
+            let events = Arc::new(self.render(chunk));
+            if self.outage.is_some() {
+                *lock(&self.shared.in_flight) = Some(events.clone());
+            }
             // `None`: withdrawn (the withdrawal counted the rest), or a shutdown gave up on us.
-            let Some(result) = self.deliver(epoch, &events) else {
-                self.shared.written_ahead.store(0, Ordering::SeqCst);
-                if let Some(claim) = ahead {
-                    // Not sent and not to be sent: consent is gone.
-                    claim.finish(true);
-                }
+            let result = self.deliver(epoch, &events);
+            lock(&self.shared.in_flight).take();
+            let Some(result) = result else {
                 break;
             };
-            self.after_delivery(epoch, &events, result.is_ok(), ahead);
+            self.after_delivery(epoch, &events, result.is_ok());
             self.settle(epoch, chunk.len(), result);
         }
         batch.clear();
@@ -499,46 +496,28 @@ impl Worker {
         };
         let ok = result.is_ok();
         // Not spooled: an unsent lifecycle ping is sent again by a later check.
-        audit::record(if ok { Outcome::Delivered } else { Outcome::Dropped }, &events);
+        audit::record(
+            if ok {
+                Outcome::Delivered
+            } else {
+                Outcome::Dropped
+            },
+            &events,
+        );
         self.settle(epoch, 1, result);
         ok
     }
 
-    /// At shutdown, writes the batch to the spool before it goes on the wire.
-    fn write_ahead(&mut self, epoch: u64, events: &[WireEvent]) -> Option<crate::spool::Claim> {
-        if !self.shutting_down {
-            return None;
-        }
-        let claim = self.outage.as_mut()?.write_ahead(epoch, events)?;
-        self.shared
-            .written_ahead
-            .store(events.len() as u64, Ordering::SeqCst);
-        Some(claim)
-    }
-
     /// Audit trail and spool for a batch delivery that was attempted.
-    fn after_delivery(
-        &mut self,
-        epoch: u64,
-        events: &[WireEvent],
-        ok: bool,
-        ahead: Option<crate::spool::Claim>,
-    ) {
-        self.shared.written_ahead.store(0, Ordering::SeqCst);
+    fn after_delivery(&mut self, epoch: u64, events: &[WireEvent], ok: bool) {
         match (self.outage.as_mut(), ok) {
             (None, true) => audit::record(Outcome::Delivered, events),
             (None, false) => audit::record(Outcome::Dropped, events),
             (Some(outage), true) => {
                 audit::record(Outcome::Delivered, events);
                 outage.delivery_succeeded();
-                if let Some(claim) = ahead {
-                    outage.settle_ahead(claim, true);
-                }
             }
-            (Some(outage), false) => match ahead {
-                Some(claim) => outage.settle_ahead(claim, false),
-                None => outage.keep(epoch, events),
-            },
+            (Some(outage), false) => outage.keep(epoch, events),
         }
     }
 
@@ -560,6 +539,10 @@ impl Worker {
             }
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Lives on the worker's stack: if the worker ends by a panic (one that escaped the sink's

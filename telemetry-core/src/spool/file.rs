@@ -5,9 +5,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::Spool;
 use super::lock::{lock, still_linked, try_lock};
 use super::record::{header_line, line, parse};
-use super::Spool;
 use crate::wire::WireEvent;
 
 /// What [`Spool::append`] did.
@@ -55,17 +55,13 @@ impl Spool {
         let new: Vec<Vec<u8>> = events.iter().map(line).collect();
         let new_bytes: u64 = new.iter().map(|l| l.len() as u64).sum();
         let header = header_line(&self.header);
-        let in_flight: u64 = self
-            .in_flight_files()
-            .iter()
-            .filter_map(|p| fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum();
+        let main = self.path();
+        let main_len = fs::metadata(&main).map_or(0, |m| m.len());
+        let (in_flight, mut overflowed) = self.trim_in_flight(main_len + new_bytes)?;
         let budget = self
             .limits
             .max_bytes
             .saturating_sub(in_flight + header.len() as u64);
-        let main = self.path();
         let existing = read_or_empty(&main)?;
         let parsed = parse(&existing, Some(&self.header.binding));
         let clean_tail = existing.last() == Some(&b'\n');
@@ -82,24 +78,58 @@ impl Spool {
             file.sync_data()?;
             return Ok(Appended {
                 written: new.len(),
-                overflowed: 0,
+                overflowed,
             });
         }
-        // Rebuild: drops skipped lines (a torn tail, garbage) and the oldest events over the bound.
-        let mut lines: Vec<Vec<u8>> = parsed.events.iter().map(line).collect();
-        lines.extend(new);
+        // Rebuild: drops skipped lines (a torn tail, garbage) and the oldest events (by capture
+        // time: the pipeline may deliver, and so spool, a later batch first) over the bound.
+        let mut all: Vec<(&WireEvent, bool)> = parsed.events.iter().map(|e| (e, false)).collect();
+        all.extend(events.iter().map(|e| (e, true)));
+        // Timestamps are RFC 3339 in UTC with a fixed precision: text order is time order.
+        all.sort_by(|a, b| a.0.timestamp.cmp(&b.0.timestamp));
+        let lines: Vec<Vec<u8>> = all.iter().map(|(e, _)| line(e)).collect();
         let mut total: u64 = lines.iter().map(|l| l.len() as u64).sum();
         let mut drop_front = 0;
         while total > budget && drop_front < lines.len() {
             total -= lines[drop_front].len() as u64;
             drop_front += 1;
         }
-        let written = (lines.len() - drop_front).min(events.len());
+        let written = all[drop_front..].iter().filter(|(_, new)| *new).count();
         write_atomic(&self.dir, &main, &header, &lines[drop_front..])?;
+        overflowed += drop_front;
         Ok(Appended {
             written,
-            overflowed: drop_front,
+            overflowed,
         })
+    }
+
+    /// Makes room for `more` bytes by deleting the oldest batches left in flight (by a failed
+    /// attempt, or a process that died), which are older than anything in the spool file.
+    /// Returns the bytes still in flight and the events deleted. The caller holds the lock.
+    fn trim_in_flight(&self, more: u64) -> io::Result<(u64, usize)> {
+        let files: Vec<(PathBuf, u64)> = self
+            .in_flight_files()
+            .into_iter()
+            .filter_map(|p| fs::metadata(&p).ok().map(|m| (p, m.len())))
+            .collect();
+        let mut total: u64 = files.iter().map(|(_, len)| len).sum();
+        let mut deleted = 0;
+        for (path, len) in files {
+            if total + more <= self.limits.max_bytes {
+                break;
+            }
+            let Ok(mut file) = crate::state::private_file_options().read(true).open(&path) else {
+                continue;
+            };
+            if !try_lock(&file)? || !still_linked(&file) {
+                continue; // being sent right now
+            }
+            let bytes = read_file(&mut file)?;
+            deleted += parse(&bytes, Some(&self.header.binding)).events.len();
+            fs::remove_file(&path)?;
+            total -= len;
+        }
+        Ok((total, deleted))
     }
 
     /// Takes the oldest batch (at most `max` events) for sending: a batch another process
@@ -165,14 +195,6 @@ impl Spool {
             write_atomic(&self.dir, &main, &header, &lines)?;
         }
         Ok(Some(claim))
-    }
-
-    /// Writes `events` to a new in-flight file before they are sent (at shutdown, so a batch
-    /// still on the wire when the bound is reached is not lost): finish the claim when the
-    /// send succeeded, drop it otherwise.
-    pub fn write_ahead(&self, events: &[WireEvent]) -> io::Result<Claim> {
-        let _lock = lock(&self.lock_path())?;
-        self.new_in_flight(events.to_vec(), 0)
     }
 
     /// Creates and locks an in-flight file holding `events`; the caller holds the spool lock.

@@ -59,10 +59,10 @@ mod time;
 
 use std::time::Duration;
 
+pub(crate) use file::private_file_options;
 pub use install::{Consent, InstallState, PersistedConsent, default_state_dir, effective_salt};
 pub use salt::Salt;
 pub use store::StateStore;
-pub(crate) use file::private_file_options;
 
 /// The schema version this crate writes. A file with a higher version is read (unknown keys are
 /// kept) and its version is never lowered.
