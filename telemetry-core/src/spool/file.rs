@@ -67,7 +67,10 @@ impl Spool {
         let clean_tail = existing.last() == Some(&b'\n');
         let existing_bytes = (existing.len() as u64).saturating_sub(header.len() as u64);
         if clean_tail
-            && parsed.header.is_some()
+            && parsed
+                .header
+                .as_ref()
+                .is_some_and(|h| h.binding == self.header.binding)
             && parsed.skipped == 0
             && existing_bytes + new_bytes <= budget
         {

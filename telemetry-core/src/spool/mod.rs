@@ -167,3 +167,6 @@ pub fn delete_all(dir: &Path) -> usize {
         .filter(|e| std::fs::remove_file(e.path()).is_ok())
         .count()
 }
+
+#[cfg(test)]
+mod tests;
