@@ -21,7 +21,8 @@
 //! `telemetry-macros` (the `#[track_event]` / `track!` expansion) → [`definition`] (what the
 //! catalog holds) → [`catalog()`] (collected with `inventory`) → [`capture`] (the hot path) →
 //! [`pipeline`] (bounded queue and worker) → [`wire`] (the event as sent) → [`sink`]
-//! (PostHog, JSONL file, stderr, memory).
+//! (PostHog, JSONL file, stderr, memory), and the [`spool`] that keeps what PostHog did not take
+//! until it does.
 //!
 //! # Linking caveat
 //!

@@ -393,3 +393,20 @@ fn events_still_on_the_wire_or_queued_at_the_shutdown_bound_are_delivered_by_the
     assert_eq!(delivered, on_disk);
     assert_eq!(arrived.len(), 30);
 }
+
+#[test]
+fn a_short_run_delivers_an_earlier_runs_spool_before_it_exits() {
+    let dir = temp_dir("spool-short");
+    let addr = down_port();
+    spool_while_down(&dir, addr, 5, &[]);
+    let server = CaptureServer::start_at(addr, Mode::Ok);
+    // No tick comes round in this run: only the start and the shutdown can send the spool.
+    let d = driver(
+        &dir,
+        &server.url(),
+        &[("DRIVER_FLUSH_INTERVAL_MS", "60000")],
+    );
+    d.shutdown();
+    assert_eq!(before_events(&server).len(), 5);
+    assert!(spool_files(&dir).is_empty());
+}

@@ -317,6 +317,8 @@ impl Worker {
                 true
             }
             Control::Shutdown(ack) => {
+                // A short-lived process may never see a tick: an earlier run's spool goes first.
+                self.resend_spool();
                 self.run_lifecycle_if_due();
                 self.drain_and_send(rx);
                 let _ = ack.send(());
@@ -521,15 +523,13 @@ impl Worker {
         }
     }
 
-    /// Re-sends spooled batches, oldest first, while consent holds and they are accepted;
-    /// after a failure waits (with backoff) for the next try. Stops as soon as a control
-    /// message (an opt-out, a flush, a shutdown) is waiting.
+    /// Re-sends spooled batches, oldest first, while consent holds (the epoch pings are sent
+    /// in: a withdrawal ends it) and they are accepted; after a failure waits (with backoff)
+    /// for the next try. Stops as soon as a control message is waiting.
     fn resend_spool(&mut self) {
         let size = self.setup.config.batch_size.max(1);
         while self.outage.as_ref().is_some_and(Outage::due) && self.control.is_empty() {
-            let Some(epoch) = gate::admit() else {
-                return;
-            };
+            let epoch = self.ping_epoch;
             let Some(claim) = self.outage.as_mut().and_then(|o| o.claim(size)) else {
                 return;
             };
