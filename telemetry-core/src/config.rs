@@ -143,6 +143,9 @@ pub struct EnvConfig {
     pub debug: bool,
     /// `TELEMETRY_STATE_DIR`, if set and not blank.
     pub state_dir: Option<PathBuf>,
+    /// `TELEMETRY_REMOTE_FLAG`, if set and not blank: the PostHog feature flag that can switch
+    /// telemetry off remotely (see [`remote`](crate::remote)).
+    pub remote_flag: Option<String>,
 }
 
 impl EnvConfig {
@@ -179,6 +182,7 @@ impl EnvConfig {
             app_version: non_blank("APP_VERSION"),
             debug: lookup("TELEMETRY_DEBUG").is_some_and(|v| parse_switch(&v) == Switch::On),
             state_dir: non_blank("TELEMETRY_STATE_DIR").map(PathBuf::from),
+            remote_flag: non_blank("TELEMETRY_REMOTE_FLAG"),
         }
     }
 }
@@ -205,6 +209,7 @@ impl fmt::Debug for EnvConfig {
             .field("app_version", &self.app_version)
             .field("debug", &self.debug)
             .field("state_dir", &self.state_dir)
+            .field("remote_flag", &self.remote_flag)
             .finish()
     }
 }
@@ -243,6 +248,9 @@ pub enum Reason {
     ConsentLost,
     /// Nothing decided: off.
     Default,
+    /// Local consent is on, but the PostHog feature flag named here (`TELEMETRY_REMOTE_FLAG`)
+    /// is off for this install: nothing is sent.
+    Remote(String),
 }
 
 impl fmt::Display for Reason {
@@ -257,6 +265,10 @@ impl fmt::Display for Reason {
             Reason::Code(true) => f.write_str("enabled by the application's default"),
             Reason::Code(false) => f.write_str("disabled by the application's default"),
             Reason::Default => f.write_str("off by default: nobody opted in"),
+            Reason::Remote(flag) => write!(
+                f,
+                "disabled remotely: PostHog feature flag {flag:?} is off for this install"
+            ),
             Reason::ConsentLost => f.write_str(
                 "off: the install state was corrupt and its consent unreadable; \
                  off until consent is given again",

@@ -1,4 +1,6 @@
-//! Where the application runs: the properties every lifecycle event carries.
+//! Where the application runs: the install's context on every event (`platform`, `arch`,
+//! `environment`, `deployment_method`, see [`crate::wire::InstallContext`]) and the lifecycle
+//! events' own `rust_version` and `ci`.
 //!
 //! Detected once per process ([`EnvironmentInfo::current`]). Detection is a pure function of an
 //! environment lookup and two file probes ([`EnvironmentInfo::detect_with`]), so every rule can
@@ -10,7 +12,7 @@
 //! let info = EnvironmentInfo::current();
 //! assert_eq!(info.platform, std::env::consts::OS);
 //! let names: Vec<_> = info.to_properties().into_iter().map(|(name, _)| name).collect();
-//! assert_eq!(names, ["platform", "arch", "rust_version", "environment", "deployment_method", "ci"]);
+//! assert_eq!(names, ["rust_version", "ci"]);
 //! ```
 
 use std::path::Path;
@@ -157,7 +159,8 @@ impl EnvironmentInfo {
         }
     }
 
-    /// The properties as sent, in the order of [`COMMON_PROPS`].
+    /// The lifecycle events' own properties as sent, in the order of [`COMMON_PROPS`] (the
+    /// rest is the install's context, on every event).
     ///
     /// ```
     /// use serde_json::json;
@@ -165,8 +168,7 @@ impl EnvironmentInfo {
     ///
     /// let info = EnvironmentInfo::detect_with(|_| None, |_| false, |_| None);
     /// let props = info.to_properties();
-    /// assert_eq!(props[4], ("deployment_method", json!("native")));
-    /// assert_eq!(props[5], ("ci", json!(false)));
+    /// assert_eq!(props[1], ("ci", json!(false)));
     /// ```
     pub fn to_properties(&self) -> Vec<(&'static str, Value)> {
         COMMON_PROPS

@@ -4,15 +4,76 @@
 //! `telemetry-core` alone. The macros crate is pinned to this exact version (`=x.y.z`), so the
 //! two always agree on what lives here. Not public API: anything may change in any release.
 
+use std::time::Duration;
+
 pub use crate::capture::{Outcome, Pending, is_active};
 pub use crate::definition::{Classification, EventDef, PropDef, Registration, Site, Trigger};
-pub use crate::property::{HashInput, HashSource, NotStr, PropValue, PropertyValue, ValueKind};
+pub use crate::property::{HashInput, HashSource, PropValue, PropertyValue, StaticText, ValueKind};
 pub use core::option::Option::{self, None, Some};
 pub use inventory::submit;
+
+/// The seal of [`PropertyValue`]: implemented by this crate's impls and by
+/// `#[derive(PropertyValue)]` only. Implementing it by hand voids the guarantee that the kind
+/// shown in the transparency document is the kind that is sent.
+#[diagnostic::on_unimplemented(
+    message = "`PropertyValue` cannot be implemented by hand for `{Self}`: the trait is sealed",
+    label = "implement it with #[derive(PropertyValue)] instead",
+    note = "derive it on an enum of unit variants or on a newtype over a number or bool; send \
+            identifiers as `Hashed(..)`: the kind the catalog shows must be the kind that is sent"
+)]
+pub trait Sealed {}
+
+/// A compile-time table of texts: a derived enum's variant names, or the one string literal of
+/// a `props(name = "literal")`. Being an associated `const`, it cannot hold runtime text.
+pub trait StaticTexts {
+    /// The texts, in order.
+    const TEXTS: &'static [&'static str];
+}
+
+/// The value of a `has_*`/`is_*` property: a `bool`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a bool: `has_*` and `is_*` properties are flags",
+    label = "expected a bool here",
+    note = "a flag says whether something exists or holds, never what it is: give it a bool \
+            (e.g. `has_email = user.email.is_some()`), or rename the property"
+)]
+pub trait FlagValue: PropertyValue {}
+impl FlagValue for bool {}
+impl<T: FlagValue + ?Sized> FlagValue for &T {}
+
+/// What a `#[derive(PropertyValue)]` newtype may wrap: a bool, a number or a [`Duration`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be wrapped by a #[derive(PropertyValue)] newtype",
+    label = "not a bool, number or Duration",
+    note = "a newtype property wraps a bool, an integer, a float or a Duration; text is never a \
+            property value: send identifiers as `Hashed(..)` and map other text to an enum that \
+            derives `PropertyValue`"
+)]
+pub trait NewtypeInner: PropertyValue {
+    /// The newtype's kind: the inner value's.
+    const INNER_KIND: ValueKind = <Self as PropertyValue>::KIND;
+    /// The newtype's value: the inner value's.
+    #[inline(always)]
+    fn inner_value(&self) -> PropValue {
+        self.to_prop_value()
+    }
+}
+macro_rules! newtype_inner {
+    ($($t:ty),*) => {$( impl NewtypeInner for $t {} )*};
+}
+newtype_inner!(
+    bool, i8, i16, i32, i64, isize, i128, u8, u16, u32, u64, usize, u128, f32, f64, Duration
+);
 
 /// Converts one property value (used by the expansion, spanned on the user's expression).
 #[inline(always)]
 pub fn prop<T: PropertyValue + ?Sized>(value: &T) -> PropValue {
+    value.to_prop_value()
+}
+
+/// Converts the value of a `has_*`/`is_*` property, which must be a `bool`.
+#[inline(always)]
+pub fn flag<T: FlagValue + ?Sized>(value: &T) -> PropValue {
     value.to_prop_value()
 }
 
@@ -30,12 +91,4 @@ pub fn emit<const N: usize>(
     distinct_id: Option<HashInput>,
 ) {
     Pending::new(def, props, distinct_id).emit();
-}
-
-/// `Classification::infer` for a type named in the expansion.
-pub const fn prop_def_of<T: PropertyValue + ?Sized>(
-    name: &'static str,
-    rust_type: &'static str,
-) -> PropDef {
-    PropDef::new(name, rust_type, T::KIND, T::VARIANTS)
 }

@@ -1,10 +1,13 @@
 //! Property values: the only things an event may carry.
 //!
 //! A value must implement [`PropertyValue`]. It is implemented for `bool`, integers, floats,
-//! `&'static str` (compile-time text, never user input), [`Duration`], `Option` of any of these,
-//! [`Hashed`] and enums that `#[derive(PropertyValue)]`. A `String` or a borrowed `&str` built at
-//! runtime is deliberately *not* a property value: it is where names, e-mail addresses and free
-//! text leak from. Wrap an identifier in [`Hashed`] or map the text to an enum instead.
+//! [`Duration`], `Option` of any of these, [`Hashed`], and the enums and numeric newtypes that
+//! `#[derive(PropertyValue)]`. Text is sent only when it was fixed at compile time: a variant name
+//! of a derived enum, or a string literal written directly in `props(...)` (the macro sees the
+//! literal). Text that exists only at run time is *not* a property value, whatever its type or
+//! lifetime (`String`, `&str`, a `&'static str` leaked or read from a `LazyLock`): it is where
+//! names, e-mail addresses and free text leak from. Wrap an identifier in [`Hashed`] or map the
+//! text to an enum instead.
 
 use std::time::Duration;
 
@@ -20,7 +23,7 @@ pub enum ValueKind {
     Float,
     /// A duration, sent as seconds (a float).
     Duration,
-    /// One of a fixed set of compile-time strings (an enum or a `&'static str`).
+    /// One of a fixed set of compile-time strings (a derived enum or a string literal).
     Enum,
     /// A salted SHA-256 of the value, 64 lowercase hex characters.
     Hashed,
@@ -85,42 +88,116 @@ pub enum PropValue {
     UInt(u64),
     /// A float.
     Float(f64),
-    /// A compile-time string (enum variant or `&'static str`).
-    Str(&'static str),
+    /// A compile-time string: an enum variant's name or a literal written in `props(...)`.
+    Str(StaticText),
     /// A value to be sent as its salted SHA-256.
     Hashed(HashInput),
 }
 
-/// A type that may be sent as an event property.
+/// Text fixed at compile time: the only text a property may carry unhashed.
 ///
-/// Implemented for `bool`, integers, floats, `&'static str`, [`Duration`], `Option<T>`,
-/// [`Hashed`] and enums deriving it:
+/// It cannot be built from a runtime `&str`: its one constructor reads an associated `const`
+/// table (the hidden `StaticTexts` trait that the derive and the macros implement), and a
+/// `const` cannot hold text read from a file, an environment variable, a `LazyLock` or a leaked
+/// `String`.
 ///
 /// ```
-/// use telemetry_core::PropertyValue;
+/// use telemetry_core::{PropValue, PropertyValue};
+///
+/// #[derive(PropertyValue)]
+/// enum Plan { Free, Team }
+///
+/// let PropValue::Str(text) = Plan::Team.to_prop_value() else { unreachable!() };
+/// assert_eq!(text.as_str(), "team");
+/// assert_eq!(text, "team");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StaticText(&'static str);
+
+impl StaticText {
+    /// Entry `index` of `T`'s compile-time table. Expansions call it inside `const { }`, so an
+    /// index out of range is a compile error, not a panic.
+    #[doc(hidden)]
+    pub const fn nth<T: crate::__private::StaticTexts + ?Sized>(index: usize) -> StaticText {
+        StaticText(T::TEXTS[index])
+    }
+
+    /// The text.
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl PartialEq<&str> for StaticText {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<str> for StaticText {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+/// A type that may be sent as an event property.
+///
+/// Implemented for `bool`, integers, floats, [`Duration`], `Option<T>`, [`Hashed`], and the
+/// enums and numeric newtypes that derive it:
+///
+/// ```
+/// use telemetry_core::{PropValue, PropertyValue, ValueKind};
 ///
 /// #[derive(PropertyValue)]
 /// enum ExportFormat { Csv, Excel }
 ///
-/// assert_eq!(ExportFormat::Excel.to_prop_value(), telemetry_core::PropValue::Str("excel"));
+/// #[derive(PropertyValue)]
+/// struct ProjectId(i64);
+///
+/// assert!(matches!(ExportFormat::Excel.to_prop_value(), PropValue::Str(t) if t == "excel"));
+/// assert_eq!(ExportFormat::VARIANTS, ["csv", "excel"]);
+/// assert_eq!(ProjectId(7).to_prop_value(), PropValue::Int(7));
+/// assert_eq!(<ProjectId as PropertyValue>::KIND, ValueKind::Integer);
 /// ```
 ///
-/// A runtime `String` is rejected at compile time:
+/// # Sealed
+///
+/// Only this crate's impls and `#[derive(PropertyValue)]` implement it: the trait has a
+/// supertrait in the hidden `__private` module. The catalog and the transparency document state
+/// each property's [`ValueKind`] from `KIND`, and a hand-written impl could claim `Hashed` while
+/// returning raw text, so the document would promise a pseudonym and the event carry a name.
+/// With the seal, the kind a user reads is the kind that is sent.
+///
+/// ```compile_fail
+/// use telemetry_core::{PropValue, PropertyValue, ValueKind};
+///
+/// struct Tenant(String);
+/// impl PropertyValue for Tenant {
+///     const KIND: ValueKind = ValueKind::Hashed;
+///     fn to_prop_value(&self) -> PropValue { PropValue::Null }
+/// }
+/// ```
+///
+/// Runtime text is rejected at compile time, whatever its lifetime. A string literal written in
+/// `props(kind = "internal")` is accepted by the macro, which sees the literal; a `const` or
+/// `static` `&str` is rejected like any other `&str`, because the macro cannot tell it from a
+/// leaked one: write the literal inline or use an enum.
 ///
 /// ```compile_fail
 /// use telemetry_core::PropertyValue;
-/// let name = String::from("Secret project");
+/// let name: &'static str = String::from("Secret project").leak();
 /// let _ = name.to_prop_value();
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be sent as a telemetry property",
     label = "not a property value",
-    note = "property values are bool, integers, floats, &'static str, Duration, Option of these, \
-            Hashed(..) and enums with #[derive(PropertyValue)]",
-    note = "runtime text can carry personal data: wrap identifiers as `Hashed(value)` or map the \
-            text to an enum that derives `PropertyValue`"
+    note = "property values are bool, integers, floats, Duration, Option of these, Hashed(..), \
+            enums and numeric newtypes with #[derive(PropertyValue)], and string literals written \
+            directly in props(...)",
+    note = "text that exists at run time can carry personal data, whatever its lifetime: wrap an \
+            identifier as `Hashed(value)` or map the text to an enum that derives `PropertyValue`"
 )]
-pub trait PropertyValue {
+pub trait PropertyValue: crate::__private::Sealed {
     /// The kind shown in the catalog.
     const KIND: ValueKind;
     /// The allowed values, for enums (shown in the catalog); empty otherwise.
@@ -129,81 +206,31 @@ pub trait PropertyValue {
     fn to_prop_value(&self) -> PropValue;
 }
 
-impl PropertyValue for bool {
-    const KIND: ValueKind = ValueKind::Boolean;
-    fn to_prop_value(&self) -> PropValue {
-        PropValue::Bool(*self)
-    }
-}
-
-macro_rules! signed {
-    ($($t:ty),*) => {$(
+/// The toolkit's own impls: the seal, then the trait.
+macro_rules! property_value {
+    ($($t:ty),* => $kind:ident, |$v:ident| $convert:expr) => {$(
+        impl crate::__private::Sealed for $t {}
         impl PropertyValue for $t {
-            const KIND: ValueKind = ValueKind::Integer;
+            const KIND: ValueKind = ValueKind::$kind;
             #[inline]
             fn to_prop_value(&self) -> PropValue {
-                PropValue::Int(*self as i64)
+                let $v = *self;
+                $convert
             }
         }
     )*};
 }
-macro_rules! unsigned {
-    ($($t:ty),*) => {$(
-        impl PropertyValue for $t {
-            const KIND: ValueKind = ValueKind::Integer;
-            #[inline]
-            fn to_prop_value(&self) -> PropValue {
-                PropValue::UInt(*self as u64)
-            }
-        }
-    )*};
-}
-signed!(i8, i16, i32, i64, isize);
-unsigned!(u8, u16, u32, u64, usize);
+property_value!(bool => Boolean, |v| PropValue::Bool(v));
+property_value!(i8, i16, i32, i64, isize => Integer, |v| PropValue::Int(v as i64));
+property_value!(u8, u16, u32, u64, usize => Integer, |v| PropValue::UInt(v as u64));
+// Saturate: a 128-bit count beyond 64 bits is not a product metric.
+property_value!(i128 => Integer, |v| PropValue::Int(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64));
+property_value!(u128 => Integer, |v| PropValue::UInt(v.min(u64::MAX as u128) as u64));
+property_value!(f32 => Float, |v| PropValue::Float(f64::from(v)));
+property_value!(f64 => Float, |v| PropValue::Float(v));
+property_value!(Duration => Duration, |v| PropValue::Float(v.as_secs_f64()));
 
-impl PropertyValue for i128 {
-    const KIND: ValueKind = ValueKind::Integer;
-    fn to_prop_value(&self) -> PropValue {
-        // Saturate: a 128-bit count beyond i64 is not a product metric.
-        PropValue::Int((*self).clamp(i64::MIN as i128, i64::MAX as i128) as i64)
-    }
-}
-
-impl PropertyValue for u128 {
-    const KIND: ValueKind = ValueKind::Integer;
-    fn to_prop_value(&self) -> PropValue {
-        PropValue::UInt((*self).min(u64::MAX as u128) as u64)
-    }
-}
-
-impl PropertyValue for f32 {
-    const KIND: ValueKind = ValueKind::Float;
-    fn to_prop_value(&self) -> PropValue {
-        PropValue::Float(f64::from(*self))
-    }
-}
-
-impl PropertyValue for f64 {
-    const KIND: ValueKind = ValueKind::Float;
-    fn to_prop_value(&self) -> PropValue {
-        PropValue::Float(*self)
-    }
-}
-
-impl PropertyValue for &'static str {
-    const KIND: ValueKind = ValueKind::Enum;
-    fn to_prop_value(&self) -> PropValue {
-        PropValue::Str(self)
-    }
-}
-
-impl PropertyValue for Duration {
-    const KIND: ValueKind = ValueKind::Duration;
-    fn to_prop_value(&self) -> PropValue {
-        PropValue::Float(self.as_secs_f64())
-    }
-}
-
+impl<T: PropertyValue> crate::__private::Sealed for Option<T> {}
 impl<T: PropertyValue> PropertyValue for Option<T> {
     const KIND: ValueKind = T::KIND;
     const VARIANTS: &'static [&'static str] = T::VARIANTS;
@@ -215,28 +242,14 @@ impl<T: PropertyValue> PropertyValue for Option<T> {
     }
 }
 
-impl<T: PropertyValue + ?Sized> PropertyValue for &T
-where
-    T: NotStr,
-{
+impl<T: PropertyValue + ?Sized> crate::__private::Sealed for &T {}
+impl<T: PropertyValue + ?Sized> PropertyValue for &T {
     const KIND: ValueKind = T::KIND;
     const VARIANTS: &'static [&'static str] = T::VARIANTS;
     fn to_prop_value(&self) -> PropValue {
         (**self).to_prop_value()
     }
 }
-
-/// Keeps the blanket `&T` impl from overlapping with `&'static str`. Sealed.
-#[doc(hidden)]
-pub trait NotStr {}
-macro_rules! not_str {
-    ($($t:ty),*) => {$( impl NotStr for $t {} )*};
-}
-not_str!(
-    bool, i8, i16, i32, i64, isize, i128, u8, u16, u32, u64, usize, u128, f32, f64, Duration
-);
-impl<T> NotStr for Option<T> {}
-impl<T> NotStr for Hashed<T> {}
 
 /// Values that can be pseudonymised with [`Hashed`]: integers, text and bytes.
 ///
@@ -305,6 +318,7 @@ impl<T: HashSource + ?Sized> HashSource for &T {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hashed<T>(pub T);
 
+impl<T: HashSource> crate::__private::Sealed for Hashed<T> {}
 impl<T: HashSource> PropertyValue for Hashed<T> {
     const KIND: ValueKind = ValueKind::Hashed;
     fn to_prop_value(&self) -> PropValue {
@@ -322,7 +336,6 @@ mod tests {
         assert_eq!((-3i32).to_prop_value(), PropValue::Int(-3));
         assert_eq!(7usize.to_prop_value(), PropValue::UInt(7));
         assert_eq!(1.5f32.to_prop_value(), PropValue::Float(1.5));
-        assert_eq!("csv".to_prop_value(), PropValue::Str("csv"));
         assert_eq!(
             Duration::from_millis(1500).to_prop_value(),
             PropValue::Float(1.5)

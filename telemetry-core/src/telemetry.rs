@@ -10,11 +10,16 @@ use crate::config::{EnvConfig, Reason, Switch, cleartext_host_warning, decide_pe
 use crate::fingerprint::Identity;
 use crate::lifecycle::runner::LifecycleRunner;
 use crate::pipeline::{self, PipelineConfig, WorkerHandle, WorkerSetup};
+use crate::remote::Remote;
 use crate::sink::Sink;
 use crate::spool::{Spool, SpoolLimits};
 use crate::state::{Consent, PersistedConsent, StateStore, default_state_dir};
+use crate::wire::InstallContext;
+use spool::spool_for;
 
 mod plan;
+mod remote_setup;
+mod spool;
 mod status;
 mod watch;
 
@@ -62,6 +67,7 @@ pub struct TelemetryBuilder {
     request_timeout: Duration,
     gzip: bool,
     spool_limits: SpoolLimits,
+    remote: remote_setup::RemoteConfig,
 }
 
 impl Default for TelemetryBuilder {
@@ -81,6 +87,7 @@ impl Default for TelemetryBuilder {
             request_timeout: Duration::from_secs(5),
             gzip: true,
             spool_limits: SpoolLimits::default(),
+            remote: remote_setup::RemoteConfig::default(),
         }
     }
 }
@@ -168,22 +175,6 @@ impl TelemetryBuilder {
         self
     }
 
-    /// Bounds of the outage spool (PostHog only): by default 10 MiB and 7 days. See
-    /// [`crate::spool`].
-    ///
-    /// ```
-    /// use telemetry_core::{Telemetry, spool::SpoolLimits};
-    /// let builder = Telemetry::builder().spool_limits(SpoolLimits {
-    ///     max_bytes: 1024 * 1024,
-    ///     ..SpoolLimits::default()
-    /// });
-    /// # drop(builder);
-    /// ```
-    pub fn spool_limits(mut self, limits: SpoolLimits) -> Self {
-        self.spool_limits = limits;
-        self
-    }
-
     /// Uses this configuration instead of reading the process environment (for tests).
     pub fn env(mut self, env: EnvConfig) -> Self {
         self.env = Some(env);
@@ -260,6 +251,11 @@ impl TelemetryBuilder {
         let state = store.state();
         let identity = state.identity_for(env.tele_salt.as_deref(), env.install_id.as_deref());
         let watch = !env.pins_switch() && store.is_persistent();
+        let context = Arc::new(InstallContext::new(
+            &app_version,
+            crate::environment::EnvironmentInfo::current(),
+        ));
+        let remote = self.remote.build(&env, &plan, self.request_timeout, &store);
         let mut pipeline = lock_pipeline();
         pipeline.generations += 1;
         let generation = pipeline.generations;
@@ -276,6 +272,8 @@ impl TelemetryBuilder {
             gzip: self.gzip,
             health_interval: self.health_interval,
             identity: Arc::new(RwLock::new(identity)),
+            context,
+            remote,
             generation,
             machine: Mutex::new(Machine {
                 consent: state.persisted_consent(),
@@ -348,6 +346,10 @@ struct Inner {
     gzip: bool,
     health_interval: Duration,
     identity: Arc<RwLock<Identity>>,
+    /// What every event carries about the install, computed once.
+    context: Arc<InstallContext>,
+    /// The remote kill switch, when a flag is configured and events go to PostHog.
+    remote: Option<Arc<Remote>>,
     /// This installation's number; it drives the pipeline while it is the latest.
     generation: u64,
     /// Consent, decision and shutdown, changed together under one lock.
@@ -384,9 +386,11 @@ impl Telemetry {
         .install_inner(false)
     }
 
-    /// Whether events are currently captured and sent.
+    /// Whether events are currently captured and sent: local consent has telemetry on, and
+    /// the remote flag (if any) has not switched it off.
     pub fn is_enabled(&self) -> bool {
         self.inner.lock_machine().decision.0
+            && !self.inner.remote.as_ref().is_some_and(|r| r.disabled())
     }
 
     /// Persists an opt-in (or opt-out) decision and applies it at once: turning on starts
@@ -512,13 +516,6 @@ impl Inner {
         }
     }
 
-    /// Deletes every outage spool file next to the install state (any destination).
-    fn delete_spool(&self) {
-        if let Some(dir) = self.store.path().parent() {
-            crate::spool::delete_all(dir);
-        }
-    }
-
     /// Applies the consent the state file holds now (written by another process, or another
     /// handle), through the same path as `set_consent`. Does nothing when the environment
     /// pins the switch: the decision would not change.
@@ -536,7 +533,14 @@ impl Inner {
             config: self.pipeline.clone(),
             sink: self.plan.build(self.request_timeout, self.gzip),
             identity: self.identity.clone(),
-            app_version: self.app_version.clone(),
+            context: self.context.clone(),
+            remote: self.remote.as_ref().map(|r| {
+                r.attach(
+                    self.identity.clone(),
+                    self.context.clone(),
+                    pipeline::current_epoch(),
+                )
+            }),
             lifecycle: Some(Box::new(LifecycleRunner {
                 store: self.store.clone(),
                 identity: self.identity.clone(),
@@ -575,18 +579,6 @@ impl Inner {
             worker.shutdown();
         }
     }
-}
-
-/// The spool for a PostHog plan whose install state is on disk (none otherwise: custom,
-/// JSONL and dry-run sinks need none, and in-memory state has nowhere to keep it).
-fn spool_for(plan: &SinkPlan, store: &StateStore, limits: SpoolLimits) -> Option<Arc<Spool>> {
-    let SinkPlan::PostHog { key, host } = plan else {
-        return None;
-    };
-    let dir = store.path().parent()?;
-    store
-        .is_persistent()
-        .then(|| Arc::new(Spool::new(dir, host, key, limits)))
 }
 
 impl Drop for Inner {

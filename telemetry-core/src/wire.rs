@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::capture::Capture;
 use crate::definition::EventDef;
+use crate::environment::EnvironmentInfo;
 use crate::fingerprint::Identity;
 use crate::property::PropValue;
 
@@ -17,10 +18,35 @@ pub const LIB_NAME: &str = "telemetry-core";
 pub const LIB_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Properties the toolkit adds to every event on its own, with what each means.
+///
+/// The install's context (`app_version` to `install_fingerprint`) is the same on every event of
+/// an install, user events included, so PostHog can build cohorts by version or platform and
+/// funnels per install by aggregating on `install_fingerprint`, with person profiles off.
 pub const AUTOMATIC_PROPERTIES: &[(&str, &str)] = &[
     (
         "app_version",
         "The version of the application that sent the event.",
+    ),
+    (
+        "platform",
+        "Operating system family of the install, e.g. \"linux\", \"macos\", \"windows\".",
+    ),
+    (
+        "arch",
+        "CPU architecture of the install, e.g. \"x86_64\", \"aarch64\".",
+    ),
+    (
+        "environment",
+        "Deployment environment of the install: \"production\" unless APP_ENV/RUST_ENV/ENVIRONMENT say otherwise.",
+    ),
+    (
+        "deployment_method",
+        "\"container\" when the install runs in a container, else \"native\".",
+    ),
+    (
+        "install_fingerprint",
+        "The install's anonymous fingerprint (its 64-hex distinct id), also on events sent under \
+         a hashed user id: aggregate on it for per-install funnels and cohorts.",
     ),
     (
         "$lib",
@@ -36,6 +62,47 @@ pub const AUTOMATIC_PROPERTIES: &[(&str, &str)] = &[
         "Always true: PostHog does not look up a location from the IP address.",
     ),
 ];
+
+/// The install's context: what every event carries besides its own properties, computed once
+/// per install (the version once sanitised, the environment once detected), never per event.
+///
+/// ```
+/// use telemetry_core::environment::EnvironmentInfo;
+/// use telemetry_core::wire::InstallContext;
+///
+/// let ctx = InstallContext::new("1.2.0", EnvironmentInfo::current());
+/// let names: Vec<_> = ctx.properties().iter().map(|(name, _)| *name).collect();
+/// assert_eq!(names, ["app_version", "platform", "arch", "environment", "deployment_method"]);
+/// assert_eq!(ctx.properties()[0].1, "1.2.0");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstallContext {
+    properties: [(&'static str, Value); 5],
+}
+
+impl InstallContext {
+    /// The context of an install running `app_version` (already sanitised) in `env`.
+    pub fn new(app_version: &str, env: &EnvironmentInfo) -> InstallContext {
+        InstallContext {
+            properties: [
+                ("app_version", Value::from(app_version)),
+                ("platform", Value::from(env.platform.as_str())),
+                ("arch", Value::from(env.arch.as_str())),
+                ("environment", Value::from(env.environment.as_str())),
+                (
+                    "deployment_method",
+                    Value::from(env.deployment_method.as_str()),
+                ),
+            ],
+        }
+    }
+
+    /// The context properties in a fixed order (without `install_fingerprint`, which follows
+    /// the identity: see [`Telemetry::forget`](crate::Telemetry::forget)).
+    pub fn properties(&self) -> &[(&'static str, Value)] {
+        &self.properties
+    }
+}
 
 /// One event as it goes over the wire (and into the JSONL log).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,19 +140,30 @@ fn render_value(value: &PropValue, identity: &Identity) -> Value {
         PropValue::Float(f) => serde_json::Number::from_f64(*f)
             .map(Value::Number)
             .unwrap_or(Value::Null),
-        PropValue::Str(s) => Value::String((*s).to_owned()),
+        PropValue::Str(text) => Value::String(text.as_str().to_owned()),
         PropValue::Hashed(input) => Value::String(identity.hash(&input.bytes())),
     }
 }
 
-/// Renders a capture for the wire.
-pub(crate) fn render(capture: &Capture, identity: &Identity, app_version: &str) -> WireEvent {
+/// Renders a capture for the wire: its declared properties, the toolkit's extras (lifecycle
+/// events), then the install's context and the automatic properties.
+pub(crate) fn render(
+    capture: &Capture,
+    identity: &Identity,
+    context: &InstallContext,
+) -> WireEvent {
     let mut properties = Map::new();
     render_props(capture.def, &capture.props, identity, &mut properties);
     for (key, value) in &capture.extra {
         properties.insert((*key).to_owned(), value.clone());
     }
-    properties.insert("app_version".into(), Value::String(app_version.to_owned()));
+    for (key, value) in context.properties() {
+        properties.insert((*key).to_owned(), value.clone());
+    }
+    properties.insert(
+        "install_fingerprint".into(),
+        Value::String(identity.distinct_id().to_owned()),
+    );
     properties.insert("$lib".into(), Value::String(LIB_NAME.into()));
     properties.insert("$lib_version".into(), Value::String(LIB_VERSION.into()));
     properties.insert("$process_person_profile".into(), Value::Bool(false));
@@ -151,6 +229,47 @@ fn splitmix64(state: &std::cell::Cell<u64>) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::property::HashInput;
+
+    #[test]
+    fn a_user_event_carries_the_install_context_and_fingerprint() {
+        let identity = Identity::new(vec![3; 32], "install-1");
+        let env = EnvironmentInfo::detect_with(
+            |name| (name == "APP_ENV").then(|| "staging".to_owned()),
+            |_| true,
+            |_| None,
+        );
+        let context = InstallContext::new("4.5.6", &env);
+        let capture = Capture {
+            def: &crate::lifecycle::events::HEALTH,
+            props: Default::default(),
+            distinct_id: Some(HashInput::Text("user-7".into())),
+            at: std::time::SystemTime::now(),
+            extra: Vec::new(),
+            uuid: None,
+        };
+        let event = render(&capture, &identity, &context);
+        assert_eq!(event.distinct_id, identity.hash(b"user-7"));
+        assert_ne!(event.distinct_id, identity.distinct_id());
+        let p = &event.properties;
+        assert_eq!(p["install_fingerprint"], identity.distinct_id());
+        assert_eq!(p["app_version"], "4.5.6");
+        assert_eq!(p["environment"], "staging");
+        assert_eq!(p["deployment_method"], "container");
+        assert_eq!(p["platform"], std::env::consts::OS);
+        assert_eq!(p["arch"], std::env::consts::ARCH);
+        assert_eq!(p["$process_person_profile"], false);
+        assert_eq!(p["$geoip_disable"], true);
+        assert!(!p.contains_key("$ip"));
+        // Exactly the automatic properties: the definition declares none.
+        let mut names: Vec<_> = p.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        let mut automatic: Vec<_> = AUTOMATIC_PROPERTIES.iter().map(|(n, _)| *n).collect();
+        automatic.sort_unstable();
+        assert_eq!(names, automatic);
+    }
+
     #[test]
     fn event_uuids_are_unique_version_7_and_carry_the_capture_time() {
         let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_780_000_000_123);

@@ -214,19 +214,16 @@ fn lifecycle_events_and_automatic_properties_have_their_sections() {
     let lifecycle = section(&md, "## Lifecycle events");
     assert!(lifecycle.contains("Each of them carries these properties:"));
     assert!(lifecycle.contains("| Property | Type | Kind of data | Meaning |"));
-    for name in [
-        "platform",
-        "arch",
-        "rust_version",
-        "environment",
-        "deployment_method",
-        "ci",
-    ] {
+    for name in ["rust_version", "ci"] {
         assert_eq!(
             lifecycle.matches(&format!("| `{name}` |")).count(),
             1,
             "{name} is listed once, as a common property"
         );
+    }
+    // The install's context is on every event: listed with the automatic properties.
+    for name in ["platform", "arch", "environment", "deployment_method"] {
+        assert!(!lifecycle.contains(&format!("| `{name}` |")), "{name}");
     }
     for name in ["telemetry.health", "telemetry.install", "telemetry.update"] {
         assert!(lifecycle.contains(&format!("### `{name}`\n")));

@@ -151,6 +151,32 @@ fn every_lifecycle_event_carries_exactly_its_declared_properties() {
         };
         assert!(ok, "{name} = {value}");
     }
-    let deployment = info.to_properties()[4].1.clone();
+    let deployment = info.deployment_method.as_str();
     assert!(deployment == "container" || deployment == "native");
+}
+
+#[test]
+fn a_free_text_stored_version_is_sent_as_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    start(dir, "1.0.0", t0(), true);
+    // Someone (or something) wrote free text where the last version is kept.
+    StateStore::open(dir).update(|s| s.last_version = Some("1.0 (alice@example.com)".into()));
+
+    let due = start(dir, "1.1.0", t0() + TimeDelta::hours(1), true);
+    let [update @ Ping::Update { .. }] = due.as_slice() else {
+        panic!("expected one update, got {due:?}");
+    };
+    let extra: Vec<(&str, String)> = update
+        .extra_properties()
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    assert_eq!(
+        extra,
+        [
+            ("old_version", "invalid".to_owned()),
+            ("new_version", "1.1.0".to_owned())
+        ]
+    );
 }

@@ -7,12 +7,13 @@
 //! the whole cost is one relaxed atomic load.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{AttrStyle, GenericArgument, Ident, ItemFn, PathArguments, ReturnType, Type};
+use syn::{AttrStyle, Attribute, GenericArgument, Ident, ItemFn, PathArguments, ReturnType, Type};
 
 use crate::attr::Trigger;
+use crate::naming;
 use crate::prop_def::{self, Params};
 use crate::validate::Event;
 
@@ -70,21 +71,44 @@ pub(crate) fn event_static(
 }
 
 /// `[prop(&(value)), ...]`, each spanned on the user's expression so that a value that is not a
-/// property value is reported there.
+/// property value is reported there. A `has_*`/`is_*` flag goes through `flag(..)`, which
+/// accepts only a `bool`; a string literal becomes a one-entry compile-time table.
 pub(crate) fn prop_values(event: &Event) -> TokenStream {
     let values = event.props.iter().map(|prop| {
         let value = &prop.value;
+        let convert = if naming::is_flag(&prop.name) {
+            quote!(flag)
+        } else if let Some(text) = prop_def::literal_text(prop) {
+            return literal(text);
+        } else {
+            quote!(prop)
+        };
         match &prop.ty {
             // A declared type is also the type the value must have.
             Some(ty) => quote_spanned! {value.span()=>
-                ::telemetry_core::__private::prop::<#ty>(&(#value))
+                ::telemetry_core::__private::#convert::<#ty>(&(#value))
             },
             None => quote_spanned! {value.span()=>
-                ::telemetry_core::__private::prop(&(#value))
+                ::telemetry_core::__private::#convert(&(#value))
             },
         }
     });
     quote!([#(#values),*])
+}
+
+/// A string literal as `PropValue::Str`, read from an associated `const` like a derived enum's
+/// variant: `StaticText` has no constructor that takes runtime text.
+fn literal(text: &syn::LitStr) -> TokenStream {
+    let table = Ident::new("__TelemetryLiteral", Span::mixed_site());
+    quote! {{
+        struct #table;
+        impl ::telemetry_core::__private::StaticTexts for #table {
+            const TEXTS: &'static [&'static str] = &[#text];
+        }
+        ::telemetry_core::__private::PropValue::Str(const {
+            ::telemetry_core::__private::StaticText::nth::<#table>(0)
+        })
+    }}
 }
 
 /// `Some(distinct(&(value)))` or `None`.
@@ -97,18 +121,61 @@ pub(crate) fn distinct_id(event: &Event) -> TokenStream {
     }
 }
 
+/// A function as the attribute sees it: the body is kept as tokens, so a body that `syn`
+/// cannot parse (a syntax error, or syntax newer than `syn`) is still instrumented and rustc
+/// reports any error in it where the user wrote it (tracing's `MaybeItemFn`).
+pub(crate) struct MaybeItemFn {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) vis: syn::Visibility,
+    pub(crate) sig: syn::Signature,
+    /// The braced body, inner attributes included.
+    pub(crate) block: TokenStream,
+}
+
+impl From<ItemFn> for MaybeItemFn {
+    fn from(function: ItemFn) -> MaybeItemFn {
+        // Inner attributes (`#![allow(..)]`) go back at the top of the body.
+        let (inner, outer): (Vec<_>, Vec<_>) = function
+            .attrs
+            .into_iter()
+            .partition(|attr| matches!(attr.style, AttrStyle::Inner(_)));
+        let stmts = &function.block.stmts;
+        MaybeItemFn {
+            attrs: outer,
+            vis: function.vis,
+            sig: function.sig,
+            block: quote_spanned!(function.block.brace_token.span.join()=> { #(#inner)* #(#stmts)* }),
+        }
+    }
+}
+
+impl syn::parse::Parse for MaybeItemFn {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<MaybeItemFn> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        let sig = input.parse()?;
+        let body;
+        let brace = syn::braced!(body in input);
+        let tokens: TokenStream = body.parse()?;
+        let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, tokens);
+        group.set_span(brace.span.join());
+        Ok(MaybeItemFn {
+            attrs,
+            vis,
+            sig,
+            block: group.into_token_stream(),
+        })
+    }
+}
+
 /// The instrumented function.
-pub(crate) fn track_event(function: ItemFn, event: &Event) -> TokenStream {
-    let ItemFn {
-        attrs,
+pub(crate) fn track_event(function: MaybeItemFn, event: &Event) -> TokenStream {
+    let MaybeItemFn {
+        attrs: outer_attrs,
         vis,
         sig,
         block,
     } = function;
-    // Inner attributes (`#![allow(..)]`) stay at the top of the body.
-    let (inner_attrs, outer_attrs): (Vec<_>, Vec<_>) = attrs
-        .into_iter()
-        .partition(|attr| matches!(attr.style, AttrStyle::Inner(_)));
 
     let params = Params::of(&sig);
     let function_name = sig.ident.unraw().to_string();
@@ -140,9 +207,9 @@ pub(crate) fn track_event(function: ItemFn, event: &Event) -> TokenStream {
             _ => quote!(#pending.emit()),
         };
         let run = if sig.asyncness.is_some() {
-            run_async(&sig.output, &block, sig.unsafety.is_some())
+            run_async(&sig.output, &block)
         } else {
-            run_sync(&sig.output, &block, sig.unsafety.is_some())
+            run_sync(&sig.output, &block)
         };
         quote! {
             let #pending = if ::telemetry_core::__private::is_active() {
@@ -154,7 +221,7 @@ pub(crate) fn track_event(function: ItemFn, event: &Event) -> TokenStream {
             } else {
                 ::telemetry_core::__private::None
             };
-            #[allow(clippy::let_unit_value, clippy::redundant_async_block, unused_unsafe)]
+            #[allow(clippy::let_unit_value, clippy::redundant_async_block)]
             let #ret = #run;
             if let ::telemetry_core::__private::Some(#pending) = #pending {
                 #emit;
@@ -166,7 +233,6 @@ pub(crate) fn track_event(function: ItemFn, event: &Event) -> TokenStream {
     quote! {
         #(#outer_attrs)*
         #vis #sig {
-            #(#inner_attrs)*
             #event_static
             #body
         }
@@ -177,9 +243,11 @@ pub(crate) fn track_event(function: ItemFn, event: &Event) -> TokenStream {
 ///
 /// The closure goes through an `FnOnce` bound: a closure that is merely called would be
 /// inferred `FnMut`, which cannot hand out borrows of its captures (`&mut self.field`).
-fn run_sync(output: &ReturnType, block: &syn::Block, unsafety: bool) -> TokenStream {
+///
+/// The body of an `unsafe fn` is not wrapped in `unsafe { }`: the closure is checked as part of
+/// the function, so `unsafe_op_in_unsafe_fn` still reaches the user's code.
+fn run_sync(output: &ReturnType, body: &TokenStream) -> TokenStream {
     let call_once = Ident::new("__telemetry_call_once", Span::mixed_site());
-    let body = unsafe_if(unsafety, block);
     let closure = match output {
         ReturnType::Type(arrow, ty) if !prop_def::contains_impl(output) => {
             quote!(move || #arrow #ty { #body })
@@ -202,22 +270,12 @@ fn run_sync(output: &ReturnType, block: &syn::Block, unsafety: bool) -> TokenStr
 
 /// Runs an async body in an `async move` block, awaited in place. Nothing that is not `Send`
 /// is held across the `.await`: the pending capture is plain owned data.
-fn run_async(output: &ReturnType, block: &syn::Block, unsafety: bool) -> TokenStream {
-    let body = unsafe_if(unsafety, block);
+fn run_async(output: &ReturnType, body: &TokenStream) -> TokenStream {
     let fake = match output {
         ReturnType::Type(_, ty) => fake_return(ty),
         ReturnType::Default => TokenStream::new(),
     };
     quote!(async move { #fake #body }.await)
-}
-
-/// The body of an `unsafe fn` stays an unsafe context inside the closure.
-fn unsafe_if(unsafety: bool, block: &syn::Block) -> TokenStream {
-    if unsafety {
-        quote!(unsafe #block)
-    } else {
-        quote!(#block)
-    }
 }
 
 /// tracing-attributes' trick: an unreachable `return` of the declared type, so that the

@@ -12,22 +12,17 @@
 //! the user writes `props(id: _ = id)` to record no type.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{
-    BinOp, Expr, FnArg, GenericArgument, GenericParam, Lit, Pat, PathArguments, ReturnType,
-    Signature, Type, UnOp,
+    BinOp, Expr, FnArg, GenericArgument, GenericParam, Lit, Pat, PathArguments, Signature, Type,
+    UnOp,
 };
 
 use crate::attr::Prop;
 use crate::diagnostic::Errors;
-
-/// Types that hold runtime text or containers: never property values. Not naming them in the
-/// static keeps a wrong value at one error (on the expression) instead of two.
-const NEVER_PROPERTY_VALUES: &[&str] = &[
-    "String", "str", "Cow", "OsString", "OsStr", "PathBuf", "Path", "Vec", "Box", "Rc", "Arc",
-    "HashMap", "BTreeMap", "HashSet", "BTreeSet",
-];
+pub(crate) use crate::type_names::contains_impl;
+use crate::type_names::{is_str, nameable, type_string};
 
 /// Methods that return `bool` on the standard types.
 const BOOL_METHODS: &[&str] = &[
@@ -126,7 +121,35 @@ fn param_binding<'a>(pat: &Pat, ty: &'a Type) -> Option<(String, &'a Type)> {
 enum Inferred {
     Typed(Box<Type>),
     Hashed,
+    /// A string literal written in `props(...)`: an enum of one value.
+    Literal(String),
+    /// A `has_*`/`is_*` flag: the expansion requires a `bool`.
+    Flag,
     Unspecified,
+}
+
+/// The string literal of `name = "literal"` (or `name: &'static str = "literal"`): compile-time
+/// text the expansion sends as it is. Any other string expression is runtime text.
+pub(crate) fn literal_text(prop: &Prop) -> Option<&syn::LitStr> {
+    let type_allows = match &prop.ty {
+        None => true,
+        Some(Type::Reference(reference)) => {
+            reference.mutability.is_none() && is_str(&reference.elem)
+        }
+        Some(_) => false,
+    };
+    let mut value = &prop.value;
+    loop {
+        match value {
+            Expr::Paren(inner) => value = &inner.expr,
+            Expr::Group(inner) => value = &inner.expr,
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(text),
+                ..
+            }) if type_allows => return Some(text),
+            _ => return None,
+        }
+    }
 }
 
 /// A `PropDef` expression for the static.
@@ -138,6 +161,12 @@ enum Inferred {
 pub(crate) fn prop_def(prop: &Prop, params: &Params<'_>) -> (TokenStream, bool) {
     let name = &prop.name;
     let inferred = match &prop.ty {
+        _ if crate::naming::is_flag(name) => Inferred::Flag,
+        _ if literal_text(prop).is_some() => Inferred::Literal(
+            literal_text(prop)
+                .map(syn::LitStr::value)
+                .unwrap_or_default(),
+        ),
         // `name: _ = expr`: the value is checked, no type is recorded.
         Some(Type::Infer(_)) => Inferred::Unspecified,
         Some(ty) => Inferred::Typed(Box::new(ty.clone())),
@@ -156,6 +185,16 @@ pub(crate) fn prop_def(prop: &Prop, params: &Params<'_>) -> (TokenStream, bool) 
         Inferred::Hashed => (
             "Hashed".to_owned(),
             quote!(::telemetry_core::__private::ValueKind::Hashed),
+            quote!(&[]),
+        ),
+        Inferred::Literal(text) => (
+            "&'static str".to_owned(),
+            quote!(::telemetry_core::__private::ValueKind::Enum),
+            quote!(&[#text]),
+        ),
+        Inferred::Flag => (
+            "bool".to_owned(),
+            quote!(::telemetry_core::__private::ValueKind::Boolean),
             quote!(&[]),
         ),
         Inferred::Unspecified => (
@@ -264,7 +303,7 @@ fn infer(expr: &Expr, params: &Params<'_>) -> Inferred {
         Expr::Call(call) if is_duration_constructor(&call.func) => typed("Duration"),
         Expr::Lit(lit) => match &lit.lit {
             Lit::Bool(_) => typed("bool"),
-            Lit::Str(_) => typed("&'static str"),
+            Lit::Str(text) => Inferred::Literal(text.value()),
             Lit::Int(int) => typed(if int.suffix().is_empty() {
                 "i32"
             } else {
@@ -346,106 +385,6 @@ fn is_duration_constructor(func: &Expr) -> bool {
     )
 }
 
-/// Whether `ty` may be written inside the function body's static.
-///
-/// `explicit`: the user wrote the type; only reject what cannot compile. Otherwise (a type taken
-/// from the signature) also skip single-letter names, which may be generics of an enclosing
-/// `impl<T>` that the attribute cannot see, and types that are never property values.
-fn nameable(ty: &Type, generics: &[String], explicit: bool) -> bool {
-    match ty {
-        Type::Path(path) => {
-            path.qself.is_none()
-                && path.path.segments.iter().enumerate().all(|(i, segment)| {
-                    let ident = segment.ident.to_string();
-                    let generic = i == 0
-                        && path.path.leading_colon.is_none()
-                        && (generics.contains(&ident) || (!explicit && looks_generic(&ident)));
-                    !generic
-                        && ident != "Self"
-                        && (explicit || !NEVER_PROPERTY_VALUES.contains(&ident.as_str()))
-                        && arguments_nameable(&segment.arguments, generics, explicit)
-                })
-        }
-        Type::Reference(reference) => {
-            let lifetime_ok = reference
-                .lifetime
-                .as_ref()
-                .is_none_or(|lifetime| lifetime.ident == "static");
-            let static_str = reference
-                .lifetime
-                .as_ref()
-                .is_some_and(|lifetime| lifetime.ident == "static")
-                && is_str(&reference.elem);
-            lifetime_ok
-                && reference.mutability.is_none()
-                && (static_str || nameable(&reference.elem, generics, explicit))
-        }
-        Type::Paren(inner) => nameable(&inner.elem, generics, explicit),
-        Type::Group(inner) => nameable(&inner.elem, generics, explicit),
-        // Tuples, slices, `impl Trait`, `dyn Trait`, fn pointers, `_`: never property values or
-        // not nameable in a static.
-        _ => false,
-    }
-}
-
-fn arguments_nameable(arguments: &PathArguments, generics: &[String], explicit: bool) -> bool {
-    match arguments {
-        PathArguments::None => true,
-        PathArguments::AngleBracketed(args) => args.args.iter().all(|arg| match arg {
-            GenericArgument::Type(ty) => nameable(ty, generics, explicit),
-            GenericArgument::Lifetime(lifetime) => lifetime.ident == "static",
-            _ => false,
-        }),
-        PathArguments::Parenthesized(_) => false,
-    }
-}
-
-fn is_str(ty: &Type) -> bool {
-    matches!(ty, Type::Path(path) if path.qself.is_none() && path.path.is_ident("str"))
-}
-
-/// `T`, `U`, `T2`: the usual names of generic parameters.
-fn looks_generic(ident: &str) -> bool {
-    let mut chars = ident.chars();
-    chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_digit())
-}
-
-/// Whether the return type mentions `impl Trait` (then it cannot be written in the body).
-pub(crate) fn contains_impl(output: &ReturnType) -> bool {
-    fn mentions_impl(tokens: TokenStream) -> bool {
-        tokens.into_iter().any(|token| match token {
-            proc_macro2::TokenTree::Ident(ident) => ident == "impl",
-            proc_macro2::TokenTree::Group(group) => mentions_impl(group.stream()),
-            _ => false,
-        })
-    }
-    match output {
-        ReturnType::Type(_, ty) => mentions_impl(ty.to_token_stream()),
-        ReturnType::Default => false,
-    }
-}
-
-/// A type as a user would write it: `Option<u64>`, `&'static str`, `std::time::Duration`.
-pub(crate) fn type_string(ty: &Type) -> String {
-    let spaced = ty.to_token_stream().to_string();
-    let mut out = String::with_capacity(spaced.len());
-    let tokens: Vec<&str> = spaced.split(' ').collect();
-    for (i, token) in tokens.iter().enumerate() {
-        let previous = i.checked_sub(1).map(|p| tokens[p]);
-        let glue = matches!(
-            (previous, *token),
-            (None, _)
-                | (_, "<" | ">" | "," | "::" | ")" | "]" | ";")
-                | (Some("<" | "::" | "&" | "(" | "[" | "*"), _)
-        );
-        if !glue {
-            out.push(' ');
-        }
-        out.push_str(token);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,6 +395,8 @@ mod tests {
         match infer(&expr, &params) {
             Inferred::Typed(ty) => type_string(&ty),
             Inferred::Hashed => "Hashed".into(),
+            Inferred::Literal(text) => format!("{text:?}"),
+            Inferred::Flag => "flag".into(),
             Inferred::Unspecified => String::new(),
         }
     }
@@ -470,7 +411,7 @@ mod tests {
             (parse_quote!(3u8), "u8"),
             (parse_quote!(3), "i32"),
             (parse_quote!(-2.5), "f64"),
-            (parse_quote!("csv"), "&'static str"),
+            (parse_quote!("csv"), "\"csv\""),
             (parse_quote!(id > 3 && id < 9), "bool"),
             (parse_quote!(!name.is_empty()), "bool"),
             (parse_quote!(name.len()), "usize"),
@@ -530,51 +471,5 @@ mod tests {
         }
         assert_eq!(inferred(sig.clone(), parse_quote!(a)), "");
         assert_eq!(inferred(sig, parse_quote!(entry.id)), "");
-    }
-
-    #[test]
-    fn explicit_types_reject_only_what_cannot_compile() {
-        let generics = vec!["T".to_owned()];
-        let ok: [Type; 4] = [
-            parse_quote!(U),
-            parse_quote!(String),
-            parse_quote!(&Entry),
-            parse_quote!(Option<&'static str>),
-        ];
-        for ty in ok {
-            assert!(nameable(&ty, &generics, true), "{}", type_string(&ty));
-        }
-        let bad: [Type; 5] = [
-            parse_quote!(T),
-            parse_quote!(Option<T>),
-            parse_quote!(Self),
-            parse_quote!(impl PropertyValue),
-            parse_quote!(&'a u8),
-        ];
-        for ty in bad {
-            assert!(!nameable(&ty, &generics, true), "{}", type_string(&ty));
-        }
-    }
-
-    #[test]
-    fn renders_types_compactly() {
-        let cases: [(Type, &str); 5] = [
-            (parse_quote!(Option<u64>), "Option<u64>"),
-            (parse_quote!(&'static str), "&'static str"),
-            (parse_quote!(std::time::Duration), "std::time::Duration"),
-            (parse_quote!(Hashed<Vec<u8>>), "Hashed<Vec<u8>>"),
-            (parse_quote!(Result<(u8, i8), E>), "Result<(u8, i8), E>"),
-        ];
-        for (ty, expected) in cases {
-            assert_eq!(type_string(&ty), expected);
-        }
-    }
-
-    #[test]
-    fn finds_impl_trait_in_return_types() {
-        assert!(contains_impl(&parse_quote!(-> impl Iterator<Item = u8>)));
-        assert!(contains_impl(&parse_quote!(-> Result<impl Display, E>)));
-        assert!(!contains_impl(&parse_quote!(-> Result<u8, E>)));
-        assert!(!contains_impl(&parse_quote!()));
     }
 }

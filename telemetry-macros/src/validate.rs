@@ -2,11 +2,13 @@
 //! generated: what the attribute goes on, event and property names, descriptions.
 
 use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::spanned::Spanned;
-use syn::{Attribute, Expr, Ident, Item, ItemFn, LitStr};
+use syn::{Attribute, Expr, Ident, Item, ItemFn, LitStr, ReturnType, Type};
 
 use crate::attr::{EventArgs, MacroKind, Prop, Trigger};
-use crate::diagnostic::Errors;
+use crate::diagnostic::{Errors, error_with_hint};
+use crate::expand::MaybeItemFn;
 use crate::{doc, naming};
 
 /// A declaration that passed every check, ready to expand.
@@ -70,9 +72,18 @@ pub(crate) fn event(
 }
 
 /// `#[track_event]` goes on a function with a body that may have side effects.
-pub(crate) fn function(item: TokenStream, errors: &mut Errors) -> Option<ItemFn> {
+///
+/// A function whose body `syn` cannot parse is still accepted (its body kept as tokens): rustc
+/// then reports the problem in the body itself, once, where the user wrote it.
+pub(crate) fn function(item: TokenStream, errors: &mut Errors) -> Option<MaybeItemFn> {
     let item = match syn::parse2::<Item>(item.clone()) {
-        Ok(Item::Fn(function)) => function,
+        Ok(Item::Fn(function)) => {
+            if let Some(error) = async_trait_method(&function) {
+                errors.push(error);
+                return None;
+            }
+            MaybeItemFn::from(function)
+        }
         Ok(Item::Verbatim(tokens)) if bodiless_fn_name(tokens.clone()).is_some() => {
             errors.error_with_hint(
                 bodiless_fn_name(tokens).map_or_else(Span::call_site, |name| name.span()),
@@ -90,10 +101,13 @@ pub(crate) fn function(item: TokenStream, errors: &mut Errors) -> Option<ItemFn>
             );
             return None;
         }
-        Err(error) => {
-            errors.push(error);
-            return None;
-        }
+        Err(error) => match syn::parse2::<MaybeItemFn>(item) {
+            Ok(function) => function,
+            Err(_) => {
+                errors.push(error);
+                return None;
+            }
+        },
     };
     if let Some(constness) = &item.sig.constness {
         errors.error_with_hint(
@@ -105,6 +119,63 @@ pub(crate) fn function(item: TokenStream, errors: &mut Errors) -> Option<ItemFn>
         return None;
     }
     Some(item)
+}
+
+/// `#[track_caller]` works only when the capture is on entry: otherwise the body runs inside a
+/// closure, and closures do not forward the caller's location (a stable-Rust limit).
+pub(crate) fn track_caller(attrs: &[Attribute], on: Option<Trigger>, errors: &mut Errors) {
+    let Some(attr) = attrs
+        .iter()
+        .find(|attr| attr.path().is_ident("track_caller"))
+    else {
+        return;
+    };
+    if on != Some(Trigger::Call) {
+        errors.push(error_with_hint_on(
+            attr,
+            "#[track_caller] works with #[track_event] only when it captures on entry",
+            "write `on = \"call\"` in #[track_event], or remove #[track_caller]: after the \
+             body, the capture wraps it in a closure, and a closure does not forward the \
+             caller's location",
+        ));
+    }
+}
+
+/// An error spanned on every token of `tokens` (stable Rust cannot join spans otherwise).
+fn error_with_hint_on(
+    tokens: impl ToTokens,
+    message: impl std::fmt::Display,
+    hint: impl std::fmt::Display,
+) -> syn::Error {
+    syn::Error::new_spanned(tokens, format!("{message}\n= help: {hint}"))
+}
+
+/// An `#[async_trait]` method, already turned into a `fn` returning `Pin<Box<dyn Future>>`
+/// whose body is `Box::pin(async move { ... })`: instrumenting it would capture when the
+/// future is built, before the body runs.
+fn async_trait_method(function: &ItemFn) -> Option<syn::Error> {
+    let ReturnType::Type(_, output) = &function.sig.output else {
+        return None;
+    };
+    let returns_pinned_future = matches!(&**output, Type::Path(path)
+        if path.path.segments.last().is_some_and(|last| last.ident == "Pin"))
+        && output.to_token_stream().to_string().contains("Future");
+    let boxes_an_async_block = match function.block.stmts.last() {
+        Some(syn::Stmt::Expr(Expr::Call(call), None)) => {
+            let callee = call.func.to_token_stream().to_string().replace(' ', "");
+            callee.ends_with("Box::pin") && matches!(call.args.first(), Some(Expr::Async(_)))
+        }
+        _ => false,
+    };
+    (function.sig.asyncness.is_none() && returns_pinned_future && boxes_an_async_block).then(|| {
+        error_with_hint(
+            function.sig.ident.span(),
+            "#[track_event] does not support #[async_trait] methods",
+            "#[async_trait] has already turned this method into a fn that returns a boxed \
+             future, so the capture would run before the body; use a native `async fn` in the \
+             trait (Rust 1.75+), or put #[track_event] on an `async fn` that this method awaits",
+        )
+    })
 }
 
 /// The name of a trait method declaration without a body (`fn run(&self);`).

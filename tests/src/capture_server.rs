@@ -302,7 +302,8 @@ fn serve(stream: TcpStream, shared: &Shared) {
     }
 }
 
-fn respond(
+/// Writes one HTTP/1.1 response; returns whether the connection can be used again.
+pub fn respond(
     writer: &mut TcpStream,
     code: u16,
     reason: &str,
@@ -320,7 +321,8 @@ fn respond(
     writer.write_all(head.as_bytes()).is_ok() && writer.write_all(body).is_ok()
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Received> {
+/// Reads one HTTP/1.1 request (gunzipping its body); `None` when the connection ends.
+pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Received> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;

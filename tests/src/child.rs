@@ -18,6 +18,7 @@ pub const TOOLKIT_VARS: &[&str] = &[
     "APP_VERSION",
     "TELEMETRY_DEBUG",
     "TELEMETRY_STATE_DIR",
+    "TELEMETRY_REMOTE_FLAG",
     "CI",
     "GITHUB_ACTIONS",
 ];

@@ -3,4 +3,5 @@
 
 pub mod capture_server;
 pub mod child;
+pub mod flags_server;
 pub mod posthog_api_server;

@@ -27,6 +27,11 @@ const DEMO_EVENTS: &[&str] = &[
 
 const AUTOMATIC: &[&str] = &[
     "app_version",
+    "platform",
+    "arch",
+    "environment",
+    "deployment_method",
+    "install_fingerprint",
     "$lib",
     "$lib_version",
     "$process_person_profile",

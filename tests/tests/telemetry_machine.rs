@@ -46,6 +46,8 @@ fn builder(dir: &std::path::Path) -> telemetry_core::TelemetryBuilder {
         .app("machine", "1.0.0")
         .env(EnvConfig::default())
         .state_dir(dir)
+        // Never the default `logs/telemetry.jsonl` of the working directory.
+        .jsonl_path(dir.join("telemetry.jsonl"))
         .flush_interval(Duration::from_secs(60))
 }
 

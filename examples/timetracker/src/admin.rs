@@ -116,6 +116,16 @@ async fn telemetry_page(
                 dt { "Last install ping" } dd #telemetry-last-install { (or_never(&status.last_install)) }
                 dt { "Last update ping" } dd #telemetry-last-update { (or_never(&status.last_update)) }
                 dt { "Last health ping" } dd #telemetry-last-health { (or_never(&status.last_health)) }
+                dt { "Remote kill switch" } dd #telemetry-remote {
+                    @match &status.remote {
+                        Some(remote) => {
+                            code { (remote.flag) } ": " (remote.state)
+                            @if !remote.dropped_events.is_empty() { ", drops " (remote.dropped_events.join(", ")) }
+                            ", evaluated " (or_never(&remote.evaluated_at)) " — " (remote.summary)
+                        }
+                        None => "not configured (TELEMETRY_REMOTE_FLAG)",
+                    }
+                }
                 dt { "Events captured" } dd #telemetry-captured { (counters.captured) }
                 dt { "Events sent" } dd #telemetry-sent { (counters.sent) }
                 dt { "Events dropped" } dd #telemetry-dropped { (counters.dropped) }

@@ -299,42 +299,24 @@ fn divergent_descriptions(event: &CatalogEvent, findings: &mut Vec<Finding>) {
     }
 }
 
-/// `^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`, at most 64 characters.
-pub(crate) fn is_valid_name(name: &str) -> bool {
-    if name.len() > 64 {
-        return false;
-    }
-    let mut segments = 0;
-    for segment in name.split('.') {
-        let mut chars = segment.chars();
-        match chars.next() {
-            Some(c) if c.is_ascii_lowercase() => {}
-            _ => return false,
-        }
-        if !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-            return false;
-        }
-        segments += 1;
-    }
-    segments >= 2
-}
-
 fn invalid_name(event: &CatalogEvent, findings: &mut Vec<Finding>) {
-    let problem = if !is_valid_name(event.name) {
-        Some(
-            "is not a valid event name: use lowercase `resource.action` segments (letters, \
-             digits, `_`), at most 64 characters",
-        )
-    } else if event.resource() == "telemetry" && event.trigger != Trigger::Lifecycle {
-        Some("uses the prefix `telemetry.`, which is reserved for the toolkit's lifecycle events")
-    } else {
-        None
+    // The same rules as the macros'; only the toolkit's own lifecycle events may use the
+    // reserved `telemetry.` prefix.
+    let problem = match crate::naming::check_event_name(event.name) {
+        Ok(()) => None,
+        Err(error)
+            if error.kind == crate::naming::NameErrorKind::Reserved
+                && event.trigger == Trigger::Lifecycle =>
+        {
+            None
+        }
+        Err(error) => Some(error),
     };
     if let Some(problem) = problem {
         findings.push(finding(
             Lint::InvalidName,
             vec![event.name],
-            format!("`{}` {problem}", event.name),
+            format!("{} (help: {})", problem.message, problem.hint),
             event.sites.clone(),
         ));
     }
@@ -939,8 +921,6 @@ mod tests {
                 "{name}"
             );
         }
-        assert!(is_valid_name("a.b_2.c"));
-        assert!(!is_valid_name(&format!("a.{}", "b".repeat(63))));
     }
 
     #[test]

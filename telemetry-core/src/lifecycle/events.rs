@@ -14,32 +14,15 @@ const fn technical(name: &'static str, kind: ValueKind, description: &'static st
     }
 }
 
-/// Properties every lifecycle event carries (besides the automatic ones).
-pub const COMMON_PROPS: [PropDef; 6] = [
-    technical(
-        "platform",
-        ValueKind::Enum,
-        "Operating system family, e.g. \"linux\", \"macos\", \"windows\".",
-    ),
-    technical(
-        "arch",
-        ValueKind::Enum,
-        "CPU architecture, e.g. \"x86_64\", \"aarch64\".",
-    ),
+/// Properties every lifecycle event declares. The install's context (`app_version`,
+/// `platform`, `arch`, `environment`, `deployment_method`, `install_fingerprint`) is on every
+/// event, so it is listed with the automatic properties ([`crate::wire::AUTOMATIC_PROPERTIES`]),
+/// not here.
+pub const COMMON_PROPS: [PropDef; 2] = [
     technical(
         "rust_version",
         ValueKind::Enum,
         "Version of the Rust compiler that built the application.",
-    ),
-    technical(
-        "environment",
-        ValueKind::Enum,
-        "Deployment environment: \"production\" unless APP_ENV/RUST_ENV say otherwise.",
-    ),
-    technical(
-        "deployment_method",
-        ValueKind::Enum,
-        "\"container\" when running in a container, else \"native\".",
     ),
     technical(
         "ci",
@@ -48,13 +31,9 @@ pub const COMMON_PROPS: [PropDef; 6] = [
     ),
 ];
 
-const UPDATE_PROPS: [PropDef; 8] = [
+const UPDATE_PROPS: [PropDef; 4] = [
     COMMON_PROPS[0],
     COMMON_PROPS[1],
-    COMMON_PROPS[2],
-    COMMON_PROPS[3],
-    COMMON_PROPS[4],
-    COMMON_PROPS[5],
     technical(
         "old_version",
         ValueKind::Enum,

@@ -1,7 +1,8 @@
 //! Exact accounting of every captured event.
 //!
 //! Each event ends in exactly one bucket: sent, failed (the sink rejected it), or dropped (queue
-//! full, discarded when consent was withdrawn, or abandoned at a shutdown that ran out of time).
+//! full, discarded when consent was withdrawn, abandoned at a shutdown that ran out of time, or
+//! dropped by the remote kill switch).
 //! `captured == sent + failed + dropped + queued` holds whenever the pipeline is quiet.
 //!
 //! The outage spool is counted beside these buckets, not in them: an event that failed (or was
@@ -37,6 +38,8 @@ pub(crate) struct Counters {
     pub spool_expired: AtomicU64,
     /// Removed from the spool unsent: the oldest, to keep its size bound.
     pub spool_overflowed: AtomicU64,
+    /// Dropped by the remote kill switch (flag off, or the event on its drop list).
+    pub remote: AtomicU64,
 }
 
 pub(crate) static COUNTERS: Counters = Counters {
@@ -52,6 +55,7 @@ pub(crate) static COUNTERS: Counters = Counters {
     recovered: AtomicU64::new(0),
     spool_expired: AtomicU64::new(0),
     spool_overflowed: AtomicU64::new(0),
+    remote: AtomicU64::new(0),
 };
 
 impl Counters {
@@ -76,6 +80,9 @@ pub struct Stats {
     pub dropped: u64,
     /// Of `dropped`, those refused because the queue was full.
     pub dropped_queue_full: u64,
+    /// Of `dropped`, those the remote kill switch dropped (its flag off for this install, or
+    /// the event on its drop list).
+    pub dropped_remotely: u64,
     /// Events a sink rejected (after its retries).
     pub failed: u64,
     /// Events still waiting in the queue or in the worker.
@@ -104,8 +111,9 @@ pub(crate) fn snapshot(in_channel: usize) -> Stats {
     Stats {
         captured: load(&c.received) + queue_full + in_channel,
         sent: load(&c.sent),
-        dropped: queue_full + load(&c.discarded) + load(&c.abandoned),
+        dropped: queue_full + load(&c.discarded) + load(&c.abandoned) + load(&c.remote),
         dropped_queue_full: queue_full,
+        dropped_remotely: load(&c.remote),
         failed: load(&c.failed),
         queued: load(&c.holding) + in_channel,
         sink_panics: load(&c.sink_panics),

@@ -134,6 +134,18 @@ pub(crate) fn withdraw() -> u64 {
     discarded
 }
 
+/// The pipeline's epoch now (see `gate.rs`): a request on its behalf started later checks it.
+pub(crate) fn current_epoch() -> u64 {
+    gate::epoch()
+}
+
+/// Begins a request on the pipeline's behalf that is not a delivery (the remote flag's
+/// evaluation), if `epoch` is still current: a withdrawal waits for it like for a delivery
+/// attempt, and none begins after it. The request ends when the guard is dropped.
+pub(crate) fn begin_request(epoch: u64) -> Option<impl Sized> {
+    gate::begin(epoch)
+}
+
 /// A shutdown gave up, or the worker died: closes the door for good and counts what is left
 /// as abandoned. A worker left behind can deliver nothing more. Events still queued are
 /// handed to `keep` (for the outage spool) before they are counted.

@@ -10,7 +10,7 @@ use crate::audit::{self, Outcome};
 use crate::capture::Capture;
 use crate::fingerprint::Identity;
 use crate::spool::{Claim, Spool};
-use crate::wire::{self, WireEvent};
+use crate::wire::{self, InstallContext, WireEvent};
 
 /// The first wait before re-sending the spool after a failed attempt; doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -138,10 +138,27 @@ impl Outage {
 pub(super) struct Leftovers {
     pub spool: Arc<Spool>,
     pub identity: Arc<RwLock<Identity>>,
-    pub app_version: String,
+    pub context: Arc<InstallContext>,
 }
 
 impl Leftovers {
+    /// For a worker with a spool.
+    pub(super) fn for_setup(setup: &super::WorkerSetup) -> Option<Leftovers> {
+        Some(Leftovers {
+            spool: setup.spool.clone()?,
+            identity: setup.identity.clone(),
+            context: setup.context.clone(),
+        })
+    }
+
+    /// Spools the batch that was on the wire (if any), then what was still queued.
+    pub(super) fn keep_all(&self, in_flight: Option<&[WireEvent]>, queued: &[Capture]) {
+        if let Some(events) = in_flight {
+            self.keep_rendered(events);
+        }
+        self.keep(queued);
+    }
+
     pub(super) fn keep(&self, captures: &[Capture]) {
         if captures.is_empty() {
             return;
@@ -150,7 +167,7 @@ impl Leftovers {
             let identity = self.identity.read().unwrap_or_else(|e| e.into_inner());
             captures
                 .iter()
-                .map(|c| wire::render(c, &identity, &self.app_version))
+                .map(|c| wire::render(c, &identity, &self.context))
                 .collect()
         };
         self.keep_rendered(&events);

@@ -1,8 +1,11 @@
 //! The worker thread: batches, renders and delivers; runs lifecycle pings; stops in bounded time.
 
+mod remote;
+mod spool;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -14,9 +17,10 @@ use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, gate, local, queu
 use crate::audit::{self, Outcome};
 use crate::capture::Capture;
 use crate::fingerprint::Identity;
+use crate::remote::Attached;
 use crate::sink::{Sink, SinkError};
 use crate::spool::Spool;
-use crate::wire::{self, WireEvent};
+use crate::wire::{self, InstallContext, WireEvent};
 
 /// Lifecycle pings, run by the worker at start and then every [`Lifecycle::interval`].
 pub(crate) trait Lifecycle: Send {
@@ -31,10 +35,13 @@ pub(crate) struct WorkerSetup {
     pub config: PipelineConfig,
     pub sink: Box<dyn Sink>,
     pub identity: Arc<RwLock<Identity>>,
-    pub app_version: String,
+    /// What every event carries about the install, computed once.
+    pub context: Arc<InstallContext>,
     pub lifecycle: Option<Box<dyn Lifecycle>>,
     /// The outage spool (PostHog only): failed batches wait there for a later attempt.
     pub spool: Option<Arc<Spool>>,
+    /// The remote kill switch, when a flag is configured (see `remote`).
+    pub remote: Option<Attached>,
 }
 
 enum Control {
@@ -57,8 +64,7 @@ struct Shared {
     /// Set when a shutdown gave up on this worker: it exits at the next chance (the gate
     /// already keeps it from sending or counting anything).
     abandoned: AtomicBool,
-    /// The batch on the wire (only with a spool): if a shutdown gives up on it, the handle
-    /// spools it. Should the request still arrive, PostHog deduplicates the re-send by uuid.
+    /// The batch on the wire (with a spool): spooled if a shutdown gives up (PostHog dedups).
     in_flight: Mutex<Option<Arc<Vec<WireEvent>>>>,
 }
 
@@ -80,14 +86,15 @@ impl WorkerHandle {
         let shutdown_timeout = setup.config.shutdown_timeout;
         WAKE_EVERY.store(setup.config.batch_size.max(1), Ordering::Relaxed);
         let mut setup = setup;
-        let leftovers = setup.spool.as_ref().map(|spool| Leftovers {
-            spool: spool.clone(),
-            identity: setup.identity.clone(),
-            app_version: setup.app_version.clone(),
-        });
+        let leftovers = Leftovers::for_setup(&setup);
         let outage = setup.spool.take().map(Outage::new);
+        let remote_wake = setup
+            .remote
+            .as_ref()
+            .map_or_else(crossbeam_channel::never, |a| a.remote().wake().clone());
         let worker = Worker {
             outage,
+            remote_wake,
             batch: Vec::with_capacity(setup.config.batch_size),
             batch_epoch: gate::epoch(),
             ping_epoch: gate::epoch(),
@@ -153,11 +160,15 @@ impl WorkerHandle {
     }
 
     /// Delivers what it can within the shutdown bound, then stops. What is left is counted as
-    /// dropped, and a worker stuck on a hung server is left behind (it exits with the process).
+    /// dropped (and spooled: a quarter of the bound is kept for that), and a worker stuck on a
+    /// hung server is left behind (it exits with the process).
     pub(crate) fn shutdown(mut self) {
         let (ack, done) = crossbeam_channel::bounded(1);
-        let finished = self.control.send(Control::Shutdown(ack)).is_ok()
-            && done.recv_timeout(self.shutdown_timeout).is_ok();
+        let wait = self
+            .shutdown_timeout
+            .mul_f64(self.leftovers.as_ref().map_or(1.0, |_| 0.75));
+        let finished =
+            self.control.send(Control::Shutdown(ack)).is_ok() && done.recv_timeout(wait).is_ok();
         if finished {
             if let Some(thread) = self.thread.take() {
                 let _ = thread.join();
@@ -165,14 +176,11 @@ impl WorkerHandle {
             return;
         }
         self.shared.abandoned.store(true, Ordering::SeqCst);
-        let in_flight = lock(&self.shared.in_flight).take();
+        let in_flight = spool::lock(&self.shared.in_flight).take();
         let mut still_queued = Vec::new();
         let left = super::abandon(&mut |captures| still_queued.extend(captures));
         if let Some(leftovers) = &self.leftovers {
-            if let Some(events) = in_flight {
-                leftovers.keep_rendered(&events);
-            }
-            leftovers.keep(&still_queued);
+            leftovers.keep_all(in_flight.as_deref().map(Vec::as_slice), &still_queued);
         }
         if left > 0 {
             crate::warn::warn(&format!(
@@ -203,6 +211,8 @@ struct Worker {
     next_lifecycle: Instant,
     /// The outage spool, when the sink is PostHog.
     outage: Option<Outage>,
+    /// Signalled after each evaluation of the remote flag (never, without one).
+    remote_wake: Receiver<()>,
 }
 
 impl Worker {
@@ -228,12 +238,29 @@ impl Worker {
             if let Some(epoch) = gate::admit() {
                 self.ping_epoch = epoch;
             }
+            if let Some(until) = self.remote_hold() {
+                // No answer from the remote flag yet: nothing is taken or sent meanwhile (the
+                // events wait in the bounded queue), until it answers or the hold runs out.
+                select! {
+                    recv(self.control) -> msg => match msg {
+                        Ok(control) => {
+                            if self.handle(control, &rx, &mut flush_at) {
+                                return;
+                            }
+                        }
+                        Err(_) => return,
+                    },
+                    recv(self.remote_wake) -> _ => {}
+                    recv(crossbeam_channel::at(until)) -> _ => {}
+                }
+                continue;
+            }
             self.run_lifecycle_if_due();
             let mut wake_at = sweep_at;
             if let Some(f) = flush_at {
                 wake_at = wake_at.min(f);
             }
-            if self.lifecycle.is_some() {
+            if self.lifecycle.is_some() && !self.remote_off() {
                 wake_at = wake_at.min(self.next_lifecycle);
             }
             if let Some(at) = self.outage.as_ref().and_then(Outage::wake_at) {
@@ -260,6 +287,10 @@ impl Worker {
                         flush_at = Some(Instant::now() + self.setup.config.flush_interval);
                     }
                 }
+                recv(self.remote_wake) -> _ => {
+                    // The flag was evaluated again: pings held back while it was off may be due.
+                    self.lifecycle_due = true;
+                }
                 recv(crossbeam_channel::at(wake_at)) -> _ => {
                     self.resend_spool();
                     let now = Instant::now();
@@ -283,7 +314,7 @@ impl Worker {
     /// Sends due lifecycle pings: at start (even when a short-lived process is already
     /// shutting down), when asked, and when the periodic check comes round.
     fn run_lifecycle_if_due(&mut self) {
-        if !self.lifecycle_due && Instant::now() < self.next_lifecycle {
+        if !self.lifecycle_due && Instant::now() < self.next_lifecycle || self.remote_off() {
             return;
         }
         self.lifecycle_due = false;
@@ -305,6 +336,7 @@ impl Worker {
     ) -> bool {
         match control {
             Control::Flush(ack) => {
+                self.wait_for_remote();
                 self.run_lifecycle_if_due();
                 self.drain_and_send(rx);
                 *flush_at = None;
@@ -317,6 +349,7 @@ impl Worker {
                 true
             }
             Control::Shutdown(ack) => {
+                self.wait_for_remote();
                 // A short-lived process may never see a tick: an earlier run's spool goes first.
                 self.resend_spool();
                 self.run_lifecycle_if_due();
@@ -391,15 +424,14 @@ impl Worker {
         }
     }
 
-    fn render(&self, captures: &[Capture]) -> Vec<WireEvent> {
+    fn render<'a>(&self, captures: impl Iterator<Item = &'a Capture>) -> Vec<WireEvent> {
         let identity = self
             .setup
             .identity
             .read()
             .unwrap_or_else(|e| e.into_inner());
         captures
-            .iter()
-            .map(|c| wire::render(c, &identity, &self.setup.app_version))
+            .map(|c| wire::render(c, &identity, &self.setup.context))
             .collect()
     }
 
@@ -412,18 +444,24 @@ impl Worker {
         // the front of a long Vec chunk by chunk would shift the rest each time.
         let mut batch = std::mem::take(&mut self.batch);
         for chunk in batch.chunks(size) {
-            let events = Arc::new(self.render(chunk));
-            if self.outage.is_some() {
-                *lock(&self.shared.in_flight) = Some(events.clone());
+            let events = match self.remote_decision() {
+                None => self.render(chunk.iter()),
+                Some(decision) => {
+                    let events = self.render(chunk.iter().filter(|c| decision.allows(c.def.name)));
+                    self.drop_remotely(epoch, chunk.len() - events.len());
+                    events
+                }
+            };
+            if events.is_empty() {
+                continue;
             }
             // `None`: withdrawn (the withdrawal counted the rest), or a shutdown gave up on us.
-            let result = self.deliver(epoch, &events);
-            lock(&self.shared.in_flight).take();
-            let Some(result) = result else {
+            let events = Arc::new(events);
+            let Some(result) = self.deliver_tracked(epoch, &events) else {
                 break;
             };
             self.after_delivery(epoch, &events, result.is_ok());
-            self.settle(epoch, chunk.len(), result);
+            self.settle(epoch, events.len(), result);
         }
         batch.clear();
         self.batch = batch;
@@ -492,7 +530,14 @@ impl Worker {
         if booked.is_none() {
             return false;
         }
-        let events = self.render(std::slice::from_ref(&capture));
+        if self
+            .remote_decision()
+            .is_some_and(|d| !d.allows(capture.def.name))
+        {
+            self.drop_remotely(epoch, 1);
+            return false;
+        }
+        let events = self.render(std::iter::once(&capture));
         let Some(result) = self.deliver(epoch, &events) else {
             return false;
         };
@@ -509,40 +554,6 @@ impl Worker {
         self.settle(epoch, 1, result);
         ok
     }
-
-    /// Audit trail and spool for a batch delivery that was attempted.
-    fn after_delivery(&mut self, epoch: u64, events: &[WireEvent], ok: bool) {
-        match (self.outage.as_mut(), ok) {
-            (None, true) => audit::record(Outcome::Delivered, events),
-            (None, false) => audit::record(Outcome::Dropped, events),
-            (Some(outage), true) => {
-                audit::record(Outcome::Delivered, events);
-                outage.delivery_succeeded();
-            }
-            (Some(outage), false) => outage.keep(epoch, events),
-        }
-    }
-
-    /// Re-sends spooled batches, oldest first, while consent holds (the epoch pings are sent
-    /// in: a withdrawal ends it) and they are accepted; after a failure waits (with backoff)
-    /// for the next try. Stops as soon as a control message is waiting.
-    fn resend_spool(&mut self) {
-        let size = self.setup.config.batch_size.max(1);
-        while self.outage.as_ref().is_some_and(Outage::due) && self.control.is_empty() {
-            let epoch = self.ping_epoch;
-            let Some(claim) = self.outage.as_mut().and_then(|o| o.claim(size)) else {
-                return;
-            };
-            let outcome = self.deliver(epoch, &claim.events).map(|r| r.is_ok());
-            if let Some(outage) = self.outage.as_mut() {
-                outage.settle_claim(claim, outcome);
-            }
-        }
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Lives on the worker's stack: if the worker ends by a panic (one that escaped the sink's

@@ -103,6 +103,16 @@ pub struct InstallState {
     /// decision is recorded again ([`InstallState::record_consent`] clears it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub consent_lost: bool,
+    /// The last decision of the remote kill switch (`TELEMETRY_REMOTE_FLAG`), used while the
+    /// flags service does not answer or does not know the flag. (Boxed: rarely set, and it
+    /// would double the size of every state moved around.)
+    /// An unreadable record is ignored, not a corrupt file: it only ever costs the fallback.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_remote"
+    )]
+    pub remote: Option<Box<RemoteRecord>>,
     /// Keys this version does not know (written by a newer version); kept on every write.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -135,6 +145,7 @@ impl InstallState {
             update_sent_at: None,
             health_sent_at: None,
             consent_lost: false,
+            remote: None,
             extra: Map::new(),
         }
     }
@@ -271,9 +282,40 @@ impl fmt::Debug for InstallState {
             .field("update_sent_at", &self.update_sent_at)
             .field("health_sent_at", &self.health_sent_at)
             .field("consent_lost", &self.consent_lost)
+            .field("remote", &self.remote)
             .field("extra_keys", &self.extra.keys().collect::<Vec<_>>())
             .finish()
     }
+}
+
+/// The remote kill switch's last decision, as persisted: which flag, what it said, when.
+///
+/// ```
+/// use telemetry_core::state::RemoteRecord;
+/// let r: RemoteRecord = serde_json::from_str(
+///     r#"{"flag": "kill", "enabled": true, "drop": ["a.b"], "decided_at": "2026-01-01T00:00:00Z"}"#,
+/// ).unwrap();
+/// assert_eq!(r.drop, ["a.b"]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RemoteRecord {
+    /// The flag key the decision is for (a decision for another key is not used).
+    pub flag: String,
+    /// Whether the flag left telemetry on.
+    pub enabled: bool,
+    /// Events the flag's payload dropped.
+    #[serde(default)]
+    pub drop: Vec<String>,
+    /// When the flags service gave this answer.
+    #[serde(with = "rfc3339")]
+    pub decided_at: DateTime<Utc>,
+}
+
+fn lenient_remote<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Box<RemoteRecord>>, D::Error> {
+    let value = Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 /// The persisted consent as the on/off decision reads it.

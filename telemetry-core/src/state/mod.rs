@@ -60,7 +60,9 @@ mod time;
 use std::time::Duration;
 
 pub(crate) use file::private_file_options;
-pub use install::{Consent, InstallState, PersistedConsent, default_state_dir, effective_salt};
+pub use install::{
+    Consent, InstallState, PersistedConsent, RemoteRecord, default_state_dir, effective_salt,
+};
 pub use salt::Salt;
 pub use store::StateStore;
 

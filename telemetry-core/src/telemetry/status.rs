@@ -7,6 +7,7 @@ use chrono::Utc;
 use super::Telemetry;
 use crate::config::Reason;
 use crate::pipeline::{self, Stats};
+use crate::remote::RemoteStatus;
 
 /// Where the install's identity (its fingerprint) comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -29,7 +30,8 @@ pub struct Status {
     pub app_name: String,
     /// The version sent as `app_version` (`"invalid"` when it was not a plain version).
     pub app_version: String,
-    /// Whether events are captured and sent.
+    /// Whether events are captured and sent: local consent has telemetry on and the remote
+    /// flag (if any) has not switched it off.
     pub enabled: bool,
     /// Why, in words.
     pub reason: String,
@@ -75,16 +77,24 @@ pub struct Status {
     pub spool_file: Option<PathBuf>,
     /// Events waiting in the outage spool now (from this run or an earlier one).
     pub spool_pending: u64,
+    /// The remote kill switch (`TELEMETRY_REMOTE_FLAG`), when a flag is configured and events
+    /// go to PostHog: its key, last decision, when it was evaluated, the events it drops.
+    pub remote: Option<RemoteStatus>,
 }
 
 impl Telemetry {
     /// Status for an admin page.
     pub fn status(&self) -> Status {
         let inner = &self.inner;
-        let ((enabled, reason), shut_down) = {
+        let ((mut enabled, mut reason), shut_down) = {
             let machine = inner.lock_machine();
             (machine.decision.clone(), machine.shut_down)
         };
+        let remote = inner.remote.as_ref().map(|r| r.status());
+        if let Some(remote) = remote.as_ref().filter(|r| enabled && r.disabled) {
+            enabled = false;
+            reason = Reason::Remote(remote.flag.clone());
+        }
         let fingerprint = inner
             .identity
             .read()
@@ -131,6 +141,7 @@ impl Telemetry {
             counters: pipeline::stats(),
             spool_file: inner.spool.as_ref().map(|s| s.path()),
             spool_pending: inner.spool.as_ref().map_or(0, |s| s.pending() as u64),
+            remote,
         }
     }
 }

@@ -1,5 +1,5 @@
-// Runtime text the macro cannot see through (a method call on a `&str`) is still rejected, by
-// the borrow checker: only `&'static str` is a property value.
+// Runtime text the macro cannot see through (a method call on a `&str`) is still rejected: no
+// `&str` is a property value, whatever its lifetime.
 use telemetry_core::track_event;
 
 /// A project was created.

@@ -1,13 +1,12 @@
-//! Event and property name rules, checked at compile time by the macros and at run time by the
-//! catalog.
+//! Event and property name rules of `telemetry-core`, checked at compile time by its macros
+//! (`#[track_event]`, `track!`, `#[derive(PropertyValue)]`) and at run time by its catalog.
 //!
-//! This file exists twice, byte for byte: `telemetry-macros/src/naming.rs` and
-//! `telemetry-core/src/naming.rs`. A proc-macro crate cannot export functions and the runtime
-//! must not depend on `syn`, so the rules are copied instead of shared; edit one copy and paste
-//! it over the other. It depends on nothing but `core` and `alloc` for that reason.
+//! One home for the rules: the proc-macro crate and the runtime both depend on this crate, so a
+//! name is judged the same way in both places. It uses nothing but `std`, so depending on it
+//! costs one small crate. Use it as `telemetry_core::naming`.
 //!
 //! ```
-//! use telemetry_core::naming::{check_event_name, check_property_name, NameErrorKind};
+//! use telemetry_naming::{check_event_name, check_property_name, NameErrorKind};
 //!
 //! assert!(check_event_name("timer.stopped").is_ok());
 //! assert_eq!(check_event_name("Timer.Stopped").unwrap_err().kind, NameErrorKind::Uppercase);
@@ -47,7 +46,7 @@ pub enum NameErrorKind {
 /// Why a name was rejected, with a hint how to fix it.
 ///
 /// ```
-/// let err = telemetry_core::naming::check_event_name("timerStopped").unwrap_err();
+/// let err = telemetry_naming::check_event_name("timerStopped").unwrap_err();
 /// assert!(err.message.contains("`timerStopped`"));
 /// assert!(!err.hint.is_empty());
 /// ```
@@ -84,7 +83,7 @@ impl std::error::Error for NameError {}
 /// (PostHog's) or `telemetry.` (the toolkit's).
 ///
 /// ```
-/// use telemetry_core::naming::{check_event_name, NameErrorKind};
+/// use telemetry_naming::{check_event_name, NameErrorKind};
 ///
 /// assert!(check_event_name("invoice.exported").is_ok());
 /// assert!(check_event_name("project.member.added").is_ok());
@@ -151,7 +150,7 @@ pub fn check_event_name(name: &str) -> Result<(), NameError> {
 /// data (see [`personal_data`]).
 ///
 /// ```
-/// use telemetry_core::naming::{check_property_name, NameErrorKind};
+/// use telemetry_naming::{check_property_name, NameErrorKind};
 ///
 /// assert!(check_property_name("duration_seconds").is_ok());
 /// assert!(check_property_name("has_email").is_ok()); // a flag, not the address
@@ -199,8 +198,8 @@ pub fn check_property_name(name: &str) -> Result<(), NameError> {
 /// Whether `name` matches `^[a-z][a-z0-9_]*$`.
 ///
 /// ```
-/// assert!(telemetry_core::naming::is_snake_case("rows_2"));
-/// assert!(!telemetry_core::naming::is_snake_case("_rows"));
+/// assert!(telemetry_naming::is_snake_case("rows_2"));
+/// assert!(!telemetry_naming::is_snake_case("_rows"));
 /// ```
 pub fn is_snake_case(name: &str) -> bool {
     let mut bytes = name.bytes();
@@ -208,12 +207,40 @@ pub fn is_snake_case(name: &str) -> bool {
         && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_'))
 }
 
+/// Whether the property `name` is a flag (`has_*`, `is_*`), whose value must be a `bool`.
+///
+/// A flag says whether something exists or holds (`has_email`), never what it is; a number or
+/// text under such a name would carry the very value the name promises to leave out.
+///
+/// ```
+/// assert!(telemetry_naming::is_flag("has_email"));
+/// assert!(telemetry_naming::is_flag("is_first_run"));
+/// assert!(!telemetry_naming::is_flag("hash_count"));
+/// ```
+pub fn is_flag(name: &str) -> bool {
+    personal_data::FLAG_PREFIXES
+        .iter()
+        .any(|prefix| name.len() > prefix.len() && name.starts_with(prefix))
+}
+
+/// The help line for a flag property whose value is not a `bool`.
+///
+/// ```
+/// assert!(telemetry_naming::flag_hint("has_email").contains("has_email = "));
+/// ```
+pub fn flag_hint(name: &str) -> String {
+    format!(
+        "`{name}` is a flag: give it a bool, e.g. `{name} = value.is_some()`, or rename the \
+         property if it is not a yes/no value"
+    )
+}
+
 /// Converts `CamelCase`, `camelCase`, `kebab-case` or `Spaced Words` to `snake_case`.
 ///
 /// Used for enum variant values and for the suggestions in error hints.
 ///
 /// ```
-/// use telemetry_core::naming::to_snake_case;
+/// use telemetry_naming::to_snake_case;
 /// assert_eq!(to_snake_case("ExcelXlsx"), "excel_xlsx");
 /// assert_eq!(to_snake_case("HTTPServer"), "http_server");
 /// assert_eq!(to_snake_case("projectId"), "project_id");
@@ -296,112 +323,7 @@ fn suggestion_or(suggestion: Option<String>, fallback: &str) -> String {
     }
 }
 
-/// Property names that denote personal data, rejected by [`check_property_name`].
-///
-/// A product analytics event says *what* happened, never *who* it happened to: an identifier is
-/// sent as `Hashed(id)` and the presence of a value as a flag (`has_email`).
-pub mod personal_data {
-    /// Names rejected exactly.
-    pub const EXACT: &[&str] = &[
-        "name",
-        "username",
-        "user_name",
-        "login",
-        "first_name",
-        "last_name",
-        "full_name",
-        "display_name",
-        "email",
-        "e_mail",
-        "email_address",
-        "password",
-        "passwd",
-        "ip",
-        "ip_address",
-        "address",
-        "street",
-        "postcode",
-        "zip_code",
-        "phone",
-        "phone_number",
-        "mobile",
-        "token",
-        "access_token",
-        "refresh_token",
-        "secret",
-        "api_key",
-        "apikey",
-        "ssn",
-        "credit_card",
-        "card_number",
-        "iban",
-        "birthday",
-        "date_of_birth",
-        "location",
-        "latitude",
-        "longitude",
-        "user_agent",
-        "filename",
-        "file_name",
-        "notes",
-        "note",
-        "title",
-        "message",
-    ];
-
-    /// Names containing one of these anywhere are rejected.
-    pub const CONTAINS: &[&str] = &["email", "password", "secret", "token", "phone"];
-
-    /// Names ending with one of these are rejected.
-    pub const SUFFIXES: &[&str] = &["_name", "_title", "_email", "_address"];
-
-    /// Prefixes of boolean flags (`has_email`, `is_password_set`): they say whether a value
-    /// exists, not what it is, so only the exact list applies to them.
-    pub const FLAG_PREFIXES: &[&str] = &["has_", "is_"];
-
-    /// The rule `name` breaks, described for an error message; `None` if it is acceptable.
-    ///
-    /// ```
-    /// use telemetry_core::naming::personal_data::matched_rule;
-    /// assert_eq!(matched_rule("project_id"), None);
-    /// assert_eq!(matched_rule("ip").as_deref(), Some("`ip` is on the personal-data list"));
-    /// assert!(matched_rule("owner_name").unwrap().contains("`_name`"));
-    /// ```
-    pub fn matched_rule(name: &str) -> Option<String> {
-        if EXACT.contains(&name) {
-            return Some(format!("`{name}` is on the personal-data list"));
-        }
-        if FLAG_PREFIXES.iter().any(|p| name.starts_with(p)) {
-            return None;
-        }
-        if let Some(part) = CONTAINS.iter().find(|part| name.contains(*part)) {
-            return Some(format!("it contains `{part}`"));
-        }
-        if let Some(suffix) = SUFFIXES.iter().find(|suffix| name.ends_with(*suffix)) {
-            return Some(format!("it ends with `{suffix}`"));
-        }
-        None
-    }
-
-    /// Whether `name` denotes personal data.
-    ///
-    /// ```
-    /// assert!(telemetry_core::naming::personal_data::is_personal_data("refresh_token"));
-    /// assert!(!telemetry_core::naming::personal_data::is_personal_data("has_email"));
-    /// ```
-    pub fn is_personal_data(name: &str) -> bool {
-        matched_rule(name).is_some()
-    }
-
-    /// The word to put after `has_` in a suggested flag name.
-    pub(super) fn flag_stem(name: &str) -> &str {
-        CONTAINS
-            .iter()
-            .find(|part| name.contains(*part))
-            .copied()
-            .unwrap_or(name)
-    }
-}
+pub mod personal_data;
 
 #[cfg(test)]
 mod tests {
@@ -522,6 +444,82 @@ mod tests {
         ] {
             assert!(!personal_data::is_personal_data(name), "{name}");
         }
+    }
+
+    #[test]
+    fn the_contracts_personal_data_names_are_rejected() {
+        // Written out from CONTRACT.md ("Declaring events"), not taken from the lists above.
+        for name in [
+            "email",
+            "username",
+            "user_name",
+            "name",
+            "first_name",
+            "last_name",
+            "full_name",
+            "fullname",
+            "surname",
+            "nickname",
+            "phone",
+            "address",
+            "password",
+            "token",
+            "secret",
+            "api_key",
+            "ip",
+            "ip_address",
+            "client_ip",
+            "remote_addr",
+            "host",
+            "hostname",
+            "mac",
+            "lat",
+            "lng",
+            "latitude",
+            "longitude",
+            "geo",
+            "location",
+            "city",
+            "zip",
+            "postcode",
+        ] {
+            let err = check_property_name(name).unwrap_err();
+            assert_eq!(err.kind, NameErrorKind::PersonalData, "{name}");
+        }
+        for name in [
+            "server_hostname",
+            "user_ip",
+            "peer_addr",
+            "home_city",
+            "billing_zip",
+            "geo_region",
+            "ip_country",
+            "db_host",
+            "start_latitude",
+            "aws_credentials",
+        ] {
+            assert!(personal_data::is_personal_data(name), "{name}");
+        }
+        for name in [
+            "hosted",
+            "ghost_mode",
+            "zip_count",
+            "city_count_total",
+            "skip_ip6",
+        ] {
+            assert!(!personal_data::is_personal_data(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn flags_are_has_and_is_names() {
+        for name in ["has_email", "is_admin", "has_2fa"] {
+            assert!(is_flag(name), "{name}");
+        }
+        for name in ["has_", "is_", "hash", "island", "this_is_x", "email"] {
+            assert!(!is_flag(name), "{name}");
+        }
+        assert!(flag_hint("is_admin").contains("bool"));
     }
 
     #[test]

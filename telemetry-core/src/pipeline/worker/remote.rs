@@ -1,0 +1,47 @@
+//! The worker's side of the remote kill switch (see `crate::remote`): holding events until the
+//! flag's first answer, and dropping (and counting) what the flag does not allow.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::super::counters::{COUNTERS, Counters};
+use super::super::gate;
+use super::Worker;
+use crate::remote::Decision;
+
+impl Worker {
+    /// Until when events are held for the remote flag's first answer, if they are.
+    pub(super) fn remote_hold(&self) -> Option<Instant> {
+        self.setup.remote.as_ref()?.remote().hold_until()
+    }
+
+    /// Waits (bounded by the hold) for the remote flag's first answer.
+    pub(super) fn wait_for_remote(&self) {
+        if let Some(until) = self.remote_hold() {
+            let _ = self.remote_wake.recv_deadline(until);
+        }
+    }
+
+    /// The remote flag's decision in force, if a flag is configured.
+    pub(super) fn remote_decision(&self) -> Option<Arc<Decision>> {
+        Some(self.setup.remote.as_ref()?.remote().decision())
+    }
+
+    /// Whether the remote flag switched telemetry off (lifecycle pings wait).
+    pub(super) fn remote_off(&self) -> bool {
+        self.setup
+            .remote
+            .as_ref()
+            .is_some_and(|a| a.remote().disabled())
+    }
+
+    /// Books `n` held events of `epoch` as dropped by the remote flag.
+    pub(super) fn drop_remotely(&self, epoch: u64, n: usize) {
+        if n > 0 {
+            gate::if_current(epoch, || {
+                Counters::sub(&COUNTERS.holding, n);
+                Counters::add(&COUNTERS.remote, n);
+            });
+        }
+    }
+}
