@@ -21,7 +21,8 @@
 //! `telemetry-macros` (the `#[track_event]` / `track!` expansion) → [`definition`] (what the
 //! catalog holds) → [`catalog()`] (collected with `inventory`) → [`capture`] (the hot path) →
 //! [`pipeline`] (bounded queue and worker) → [`wire`] (the event as sent) → [`sink`]
-//! (PostHog, JSONL file, stderr, memory).
+//! (PostHog, JSONL file, stderr, memory), and the [`spool`] that keeps what PostHog did not take
+//! until it does.
 //!
 //! # Linking caveat
 //!
@@ -49,10 +50,12 @@ pub mod pipeline;
 pub mod property;
 pub mod remote;
 pub mod sink;
+pub mod spool;
 pub mod state;
 pub mod testing;
 pub mod wire;
 
+mod audit;
 mod switch;
 mod telemetry;
 mod warn;

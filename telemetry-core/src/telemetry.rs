@@ -12,11 +12,14 @@ use crate::lifecycle::runner::LifecycleRunner;
 use crate::pipeline::{self, PipelineConfig, WorkerHandle, WorkerSetup};
 use crate::remote::Remote;
 use crate::sink::Sink;
+use crate::spool::{Spool, SpoolLimits};
 use crate::state::{Consent, PersistedConsent, StateStore, default_state_dir};
 use crate::wire::InstallContext;
+use spool::spool_for;
 
 mod plan;
 mod remote_setup;
+mod spool;
 mod status;
 mod watch;
 
@@ -63,6 +66,7 @@ pub struct TelemetryBuilder {
     env: Option<EnvConfig>,
     request_timeout: Duration,
     gzip: bool,
+    spool_limits: SpoolLimits,
     remote: remote_setup::RemoteConfig,
 }
 
@@ -82,6 +86,7 @@ impl Default for TelemetryBuilder {
             env: None,
             request_timeout: Duration::from_secs(5),
             gzip: true,
+            spool_limits: SpoolLimits::default(),
             remote: remote_setup::RemoteConfig::default(),
         }
     }
@@ -242,6 +247,7 @@ impl TelemetryBuilder {
             .or(self.state_dir.clone())
             .unwrap_or_else(|| default_state_dir(&self.app_name, None));
         let store = Arc::new(StateStore::open(state_dir));
+        let spool = spool_for(&plan, &store, self.spool_limits);
         let state = store.state();
         let identity = state.identity_for(env.tele_salt.as_deref(), env.install_id.as_deref());
         let watch = !env.pins_switch() && store.is_persistent();
@@ -260,6 +266,7 @@ impl TelemetryBuilder {
             enabled_by_default: self.enabled_by_default,
             store,
             plan,
+            spool,
             pipeline: self.pipeline,
             request_timeout: self.request_timeout,
             gzip: self.gzip,
@@ -332,6 +339,8 @@ struct Inner {
     store: Arc<StateStore>,
     /// Where events go, chosen once at install.
     plan: SinkPlan,
+    /// The outage spool, when events go to PostHog and the install state is on disk.
+    spool: Option<Arc<Spool>>,
     pipeline: PipelineConfig,
     request_timeout: Duration,
     gzip: bool,
@@ -435,6 +444,8 @@ impl Telemetry {
                 }
             }
         }
+        // Nothing captured under the old identity may be sent later either.
+        inner.delete_spool();
         {
             let mut identity = inner.identity.write().unwrap_or_else(|e| e.into_inner());
             let state = inner.store.forget();
@@ -476,10 +487,16 @@ impl Inner {
     fn apply_locked(&self, machine: &mut Machine) {
         machine.decision = decide_persisted(&self.env, machine.consent, self.enabled_by_default);
         if machine.shut_down {
+            if !machine.decision.0 {
+                self.delete_spool();
+            }
             return;
         }
         let mut pipeline = lock_pipeline();
         if pipeline.owner != self.generation {
+            if !machine.decision.0 {
+                self.delete_spool();
+            }
             return;
         }
         if machine.decision.0 {
@@ -493,6 +510,9 @@ impl Inner {
                 // Withdraws (see `pipeline::withdraw`) before the worker is let go.
                 worker.discard_and_stop();
             }
+            // Telemetry is off: what an outage left behind is deleted unsent (after the
+            // withdrawal, so the worker cannot spool anything afterwards).
+            self.delete_spool();
         }
     }
 
@@ -528,6 +548,7 @@ impl Inner {
                 health_interval: self.health_interval,
                 failed: false,
             })),
+            spool: self.spool.clone(),
         }
     }
 

@@ -86,6 +86,24 @@ impl CaptureServer {
     /// Starts a server on a free loopback port.
     pub fn start(mode: Mode) -> CaptureServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        CaptureServer::serve_on(listener, mode)
+    }
+
+    /// Starts a server on `addr` (a port that was down and comes back), retrying the bind
+    /// for up to 5 s while the port is still in use.
+    pub fn start_at(addr: SocketAddr, mode: Mode) -> CaptureServer {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let listener = loop {
+            match TcpListener::bind(addr) {
+                Ok(listener) => break listener,
+                Err(e) if Instant::now() > deadline => panic!("rebind {addr}: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        };
+        CaptureServer::serve_on(listener, mode)
+    }
+
+    fn serve_on(listener: TcpListener, mode: Mode) -> CaptureServer {
         let addr = listener.local_addr().expect("local addr");
         let shared = Arc::new(Shared {
             mode: Mutex::new(mode),

@@ -131,6 +131,12 @@ async fn telemetry_page(
                 dt { "Events dropped" } dd #telemetry-dropped { (counters.dropped) }
                 dt { "Events failed" } dd #telemetry-failed { (counters.failed) }
                 dt { "Events queued" } dd #telemetry-queued { (counters.queued) }
+                dt { "Events spooled (PostHog unreachable)" } dd #telemetry-spooled { (counters.spooled) }
+                dt { "Events recovered from the spool" } dd #telemetry-recovered { (counters.recovered) }
+                dt { "Spooled events expired / overflowed" } dd #telemetry-spool-dropped {
+                    (counters.spool_expired) " / " (counters.spool_overflowed)
+                }
+                dt { "Waiting in the spool" } dd #telemetry-spool-pending { (status.spool_pending) }
             }
         }
         (transparency::catalog_section(&transparency::catalog()))

@@ -13,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 
 /// The request id header.
@@ -28,6 +29,50 @@ pub fn level_from_env() -> LevelFilter {
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(LevelFilter::INFO)
+}
+
+/// The log filter from `TIMETRACKER_LOG`: a level (`error`, `warn`, `info`, `debug`, `trace`)
+/// or comma-separated `target=level` directives with an optional default level, e.g.
+/// `info,telemetry=debug` for the telemetry audit trail (every delivered, spooled or dropped
+/// event) on top of the usual info logs. Default `info`; an unparsable value is `info`.
+///
+/// ```
+/// let filter = timetracker::logging::parse_filter("info,telemetry=debug");
+/// assert!(filter.would_enable("telemetry", &tracing::Level::DEBUG));
+/// assert!(!filter.would_enable("timetracker", &tracing::Level::DEBUG));
+/// assert!(filter.would_enable("timetracker", &tracing::Level::INFO));
+/// ```
+pub fn filter_from_env() -> Targets {
+    parse_filter(&std::env::var("TIMETRACKER_LOG").unwrap_or_default())
+}
+
+/// Parses a `TIMETRACKER_LOG` value (see [`filter_from_env`]).
+pub fn parse_filter(value: &str) -> Targets {
+    value
+        .trim()
+        .parse::<Targets>()
+        .ok()
+        .filter(|_| !value.trim().is_empty())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
+}
+
+/// A JSON-lines subscriber writing to `writer`, filtered per target.
+pub fn subscriber_filtered<W>(writer: W, filter: Targets) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_target(true)
+            .with_writer(writer)
+            .with_filter(filter),
+    )
 }
 
 /// A JSON-lines subscriber writing to `writer`.
@@ -48,7 +93,10 @@ where
 
 /// Installs the JSON subscriber on stdout for the whole process (no-op if one is installed).
 pub fn init() {
-    let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout, level_from_env()));
+    let _ = tracing::subscriber::set_global_default(subscriber_filtered(
+        std::io::stdout,
+        filter_from_env(),
+    ));
 }
 
 /// Accepts a client-supplied id only when it is short and plain.

@@ -142,6 +142,26 @@ impl Collector for PipelineCollector {
                 "Telemetry events a sink rejected after retries",
                 status.counters.failed,
             ),
+            (
+                "tt_telemetry_events_spooled",
+                "Telemetry events kept in the outage spool because PostHog did not take them",
+                status.counters.spooled,
+            ),
+            (
+                "tt_telemetry_events_recovered",
+                "Telemetry events delivered from the outage spool",
+                status.counters.recovered,
+            ),
+            (
+                "tt_telemetry_spool_expired",
+                "Spooled telemetry events removed unsent by the age bound",
+                status.counters.spool_expired,
+            ),
+            (
+                "tt_telemetry_spool_overflowed",
+                "Spooled telemetry events removed unsent (the oldest) by the size bound",
+                status.counters.spool_overflowed,
+            ),
         ];
         for (name, help, value) in counters {
             let counter = ConstCounter::new(value);
@@ -156,6 +176,14 @@ impl Collector for PipelineCollector {
             queued.metric_type(),
         )?;
         queued.encode(metric)?;
+        let pending = ConstGauge::new(i64::try_from(status.spool_pending).unwrap_or(i64::MAX));
+        let metric = encoder.encode_descriptor(
+            "tt_telemetry_spool_pending",
+            "Telemetry events waiting in the outage spool",
+            None,
+            pending.metric_type(),
+        )?;
+        pending.encode(metric)?;
         let enabled = ConstGauge::new(i64::from(status.enabled));
         let metric = encoder.encode_descriptor(
             "tt_telemetry_enabled",

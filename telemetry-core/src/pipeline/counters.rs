@@ -4,6 +4,12 @@
 //! full, discarded when consent was withdrawn, abandoned at a shutdown that ran out of time, or
 //! dropped by the remote kill switch).
 //! `captured == sent + failed + dropped + queued` holds whenever the pipeline is quiet.
+//!
+//! The outage spool is counted beside these buckets, not in them: an event that failed (or was
+//! still on the wire when a shutdown gave up) is counted `failed` (or `dropped`) *and*
+//! `spooled`; when the spool delivers it later it is counted `recovered`, which may also be an
+//! event captured by an earlier run. So `sent` is what arrived on the first try, and
+//! `sent + recovered` everything that arrived in this run.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -24,6 +30,14 @@ pub(crate) struct Counters {
     pub holding: AtomicU64,
     /// Deliveries during which the sink panicked.
     pub sink_panics: AtomicU64,
+    /// Written to the outage spool (also counted failed or abandoned).
+    pub spooled: AtomicU64,
+    /// Delivered from the outage spool.
+    pub recovered: AtomicU64,
+    /// Removed from the spool unsent: older than its age bound.
+    pub spool_expired: AtomicU64,
+    /// Removed from the spool unsent: the oldest, to keep its size bound.
+    pub spool_overflowed: AtomicU64,
     /// Dropped by the remote kill switch (flag off, or the event on its drop list).
     pub remote: AtomicU64,
 }
@@ -37,6 +51,10 @@ pub(crate) static COUNTERS: Counters = Counters {
     abandoned: AtomicU64::new(0),
     holding: AtomicU64::new(0),
     sink_panics: AtomicU64::new(0),
+    spooled: AtomicU64::new(0),
+    recovered: AtomicU64::new(0),
+    spool_expired: AtomicU64::new(0),
+    spool_overflowed: AtomicU64::new(0),
     remote: AtomicU64::new(0),
 };
 
@@ -72,6 +90,17 @@ pub struct Stats {
     /// Deliveries during which the sink panicked. The panic is caught, the batch counted as
     /// failed, and the worker goes on with the next one.
     pub sink_panics: u64,
+    /// Events of this run written to the outage spool because delivery failed (they are also
+    /// in `failed`) or because they were on the wire when a shutdown gave up (also in
+    /// `dropped`). See the module docs of [`spool`](crate::spool).
+    pub spooled: u64,
+    /// Events delivered from the outage spool, captured by this run or an earlier one (not in
+    /// `sent`, which counts first attempts).
+    pub recovered: u64,
+    /// Spooled events removed unsent because they were older than the spool's age bound.
+    pub spool_expired: u64,
+    /// Spooled events removed unsent (the oldest) to keep the spool within its size bound.
+    pub spool_overflowed: u64,
 }
 
 pub(crate) fn snapshot(in_channel: usize) -> Stats {
@@ -88,5 +117,9 @@ pub(crate) fn snapshot(in_channel: usize) -> Stats {
         failed: load(&c.failed),
         queued: load(&c.holding) + in_channel,
         sink_panics: load(&c.sink_panics),
+        spooled: load(&c.spooled),
+        recovered: load(&c.recovered),
+        spool_expired: load(&c.spool_expired),
+        spool_overflowed: load(&c.spool_overflowed),
     }
 }

@@ -18,6 +18,7 @@
 mod counters;
 mod gate;
 mod local;
+mod outage;
 mod worker;
 
 use std::sync::OnceLock;
@@ -128,7 +129,7 @@ pub(crate) fn set_capacity(capacity: usize) {
 /// Returns how many events were discarded.
 pub(crate) fn withdraw() -> u64 {
     crate::switch::SWITCH.set_pipeline(false);
-    let discarded = invalidate(true, &COUNTERS.discarded);
+    let discarded = invalidate(true, &COUNTERS.discarded, &mut |_| {});
     gate::wait_idle(IN_FLIGHT_WAIT);
     discarded
 }
@@ -146,20 +147,21 @@ pub(crate) fn begin_request(epoch: u64) -> Option<impl Sized> {
 }
 
 /// A shutdown gave up, or the worker died: closes the door for good and counts what is left
-/// as abandoned. A worker left behind can deliver nothing more.
-fn abandon() -> u64 {
+/// as abandoned. A worker left behind can deliver nothing more. Events still queued are
+/// handed to `keep` (for the outage spool) before they are counted.
+fn abandon(keep: &mut dyn FnMut(Vec<Capture>)) -> u64 {
     crate::switch::SWITCH.set_pipeline(false);
-    invalidate(true, &COUNTERS.abandoned)
+    invalidate(true, &COUNTERS.abandoned, keep)
 }
 
 /// Starts a new epoch and moves every event of the old ones into `counter`.
-fn invalidate(close: bool, counter: &AtomicU64) -> u64 {
+fn invalidate(close: bool, counter: &AtomicU64, keep: &mut dyn FnMut(Vec<Capture>)) -> u64 {
     let gate = gate::new_epoch(close);
     // Held by the worker: booked only under the gate, so this is all of the old epoch's.
     let held = COUNTERS.holding.swap(0, Ordering::SeqCst);
     counter.fetch_add(held, Ordering::Relaxed);
     drop(gate);
-    held + drain_into(counter) as u64
+    held + drain_into(counter, keep) as u64
 }
 
 /// Queues a capture. Never blocks; a full queue drops the event and counts it.
@@ -220,24 +222,28 @@ pub fn stats() -> Stats {
 
 /// Drops every event still in the channel or in a thread's buffer, counting each into
 /// `counter`.
-fn drain_into(counter: &AtomicU64) -> usize {
+fn drain_into(counter: &AtomicU64, keep: &mut dyn FnMut(Vec<Capture>)) -> usize {
     let mut n = 0;
-    let drain_queue = |n: &mut usize| {
+    let drain_queue = |n: &mut usize, keep: &mut dyn FnMut(Vec<Capture>)| {
         if let Some(q) = QUEUE.get() {
             while let Ok((_, batch)) = q.rx.try_recv() {
                 QUEUED.fetch_sub(batch.len(), Ordering::Relaxed);
                 *n += batch.len();
+                keep(batch);
             }
         }
     };
-    drain_queue(&mut n);
-    local::sweep(|_, batch| n += batch.len());
+    drain_queue(&mut n, keep);
+    local::sweep(|_, batch| {
+        n += batch.len();
+        keep(batch);
+    });
     // With the door closed, a buffer a thread took before the sweep lands on the queue
     // within a few instructions: wait for it rather than leave it queued.
     if gate::admit().is_none() {
         local::wait_in_transit(Duration::from_millis(200));
     }
-    drain_queue(&mut n);
+    drain_queue(&mut n, keep);
     // Taken off the queue, so `received` too: `captured` counts queued events by the channel's
     // length, and without this they would vanish from it when dropped here.
     Counters::add(&COUNTERS.received, n);

@@ -1,21 +1,25 @@
 //! The worker thread: batches, renders and delivers; runs lifecycle pings; stops in bounded time.
 
 mod remote;
+mod spool;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, select};
 
 use super::counters::{COUNTERS, Counters};
+use super::outage::{Leftovers, Outage};
 use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, gate, local, queue};
+use crate::audit::{self, Outcome};
 use crate::capture::Capture;
 use crate::fingerprint::Identity;
 use crate::remote::Attached;
 use crate::sink::{Sink, SinkError};
+use crate::spool::Spool;
 use crate::wire::{self, InstallContext, WireEvent};
 
 /// Lifecycle pings, run by the worker at start and then every [`Lifecycle::interval`].
@@ -34,6 +38,8 @@ pub(crate) struct WorkerSetup {
     /// What every event carries about the install, computed once.
     pub context: Arc<InstallContext>,
     pub lifecycle: Option<Box<dyn Lifecycle>>,
+    /// The outage spool (PostHog only): failed batches wait there for a later attempt.
+    pub spool: Option<Arc<Spool>>,
     /// The remote kill switch, when a flag is configured (see `remote`).
     pub remote: Option<Attached>,
 }
@@ -58,6 +64,8 @@ struct Shared {
     /// Set when a shutdown gave up on this worker: it exits at the next chance (the gate
     /// already keeps it from sending or counting anything).
     abandoned: AtomicBool,
+    /// The batch on the wire (with a spool): spooled if a shutdown gives up (PostHog dedups).
+    in_flight: Mutex<Option<Arc<Vec<WireEvent>>>>,
 }
 
 /// The handle that controls one worker thread.
@@ -66,6 +74,8 @@ pub(crate) struct WorkerHandle {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
     shutdown_timeout: Duration,
+    /// Where events still queued go when a shutdown gives up (the outage spool).
+    leftovers: Option<Leftovers>,
 }
 
 impl WorkerHandle {
@@ -76,11 +86,14 @@ impl WorkerHandle {
         let shutdown_timeout = setup.config.shutdown_timeout;
         WAKE_EVERY.store(setup.config.batch_size.max(1), Ordering::Relaxed);
         let mut setup = setup;
+        let leftovers = Leftovers::for_setup(&setup);
+        let outage = setup.spool.take().map(Outage::new);
         let remote_wake = setup
             .remote
             .as_ref()
             .map_or_else(crossbeam_channel::never, |a| a.remote().wake().clone());
         let worker = Worker {
+            outage,
             remote_wake,
             batch: Vec::with_capacity(setup.config.batch_size),
             batch_epoch: gate::epoch(),
@@ -110,6 +123,7 @@ impl WorkerHandle {
             shared,
             thread: Some(thread),
             shutdown_timeout,
+            leftovers,
         })
     }
 
@@ -146,11 +160,15 @@ impl WorkerHandle {
     }
 
     /// Delivers what it can within the shutdown bound, then stops. What is left is counted as
-    /// dropped, and a worker stuck on a hung server is left behind (it exits with the process).
+    /// dropped (and spooled: a quarter of the bound is kept for that), and a worker stuck on a
+    /// hung server is left behind (it exits with the process).
     pub(crate) fn shutdown(mut self) {
         let (ack, done) = crossbeam_channel::bounded(1);
-        let finished = self.control.send(Control::Shutdown(ack)).is_ok()
-            && done.recv_timeout(self.shutdown_timeout).is_ok();
+        let wait = self
+            .shutdown_timeout
+            .mul_f64(self.leftovers.as_ref().map_or(1.0, |_| 0.75));
+        let finished =
+            self.control.send(Control::Shutdown(ack)).is_ok() && done.recv_timeout(wait).is_ok();
         if finished {
             if let Some(thread) = self.thread.take() {
                 let _ = thread.join();
@@ -158,7 +176,12 @@ impl WorkerHandle {
             return;
         }
         self.shared.abandoned.store(true, Ordering::SeqCst);
-        let left = super::abandon();
+        let in_flight = spool::lock(&self.shared.in_flight).take();
+        let mut still_queued = Vec::new();
+        let left = super::abandon(&mut |captures| still_queued.extend(captures));
+        if let Some(leftovers) = &self.leftovers {
+            leftovers.keep_all(in_flight.as_deref().map(Vec::as_slice), &still_queued);
+        }
         if left > 0 {
             crate::warn::warn(&format!(
                 "telemetry shutdown timed out after {:?}: {left} undelivered event(s) dropped",
@@ -186,6 +209,8 @@ struct Worker {
     lifecycle_due: bool,
     /// When the periodic lifecycle check comes round.
     next_lifecycle: Instant,
+    /// The outage spool, when the sink is PostHog.
+    outage: Option<Outage>,
     /// Signalled after each evaluation of the remote flag (never, without one).
     remote_wake: Receiver<()>,
 }
@@ -198,6 +223,8 @@ impl Worker {
         let mut flush_at: Option<Instant> = None;
         // Thread buffers are swept this often, so a quiet thread's events wait at most this.
         let mut sweep_at = Instant::now() + self.setup.config.flush_interval;
+        // What an earlier run (or process) left in the spool goes first.
+        self.resend_spool();
         loop {
             // Controls first: after consent is withdrawn not one more event may go out.
             while let Ok(control) = self.control.try_recv() {
@@ -236,6 +263,9 @@ impl Worker {
             if self.lifecycle.is_some() && !self.remote_off() {
                 wake_at = wake_at.min(self.next_lifecycle);
             }
+            if let Some(at) = self.outage.as_ref().and_then(Outage::wake_at) {
+                wake_at = wake_at.min(at);
+            }
             select! {
                 recv(self.control) -> msg => match msg {
                     Ok(control) => {
@@ -248,6 +278,7 @@ impl Worker {
                 recv(wake) -> _ => {
                     // A delivery's worth is queued: send one full batch, keep the rest for the
                     // next wake or sweep.
+                    self.resend_spool();
                     self.take_queued(&rx);
                     if self.batch.len() >= self.setup.config.batch_size {
                         self.flush_batch();
@@ -261,6 +292,7 @@ impl Worker {
                     self.lifecycle_due = true;
                 }
                 recv(crossbeam_channel::at(wake_at)) -> _ => {
+                    self.resend_spool();
                     let now = Instant::now();
                     let mut due = flush_at.is_some_and(|f| now >= f);
                     if now >= sweep_at {
@@ -318,6 +350,8 @@ impl Worker {
             }
             Control::Shutdown(ack) => {
                 self.wait_for_remote();
+                // A short-lived process may never see a tick: an earlier run's spool goes first.
+                self.resend_spool();
                 self.run_lifecycle_if_due();
                 self.drain_and_send(rx);
                 let _ = ack.send(());
@@ -422,9 +456,11 @@ impl Worker {
                 continue;
             }
             // `None`: withdrawn (the withdrawal counted the rest), or a shutdown gave up on us.
-            let Some(result) = self.deliver(epoch, &events) else {
+            let events = Arc::new(events);
+            let Some(result) = self.deliver_tracked(epoch, &events) else {
                 break;
             };
+            self.after_delivery(epoch, &events, result.is_ok());
             self.settle(epoch, events.len(), result);
         }
         batch.clear();
@@ -506,6 +542,15 @@ impl Worker {
             return false;
         };
         let ok = result.is_ok();
+        // Not spooled: an unsent lifecycle ping is sent again by a later check.
+        audit::record(
+            if ok {
+                Outcome::Delivered
+            } else {
+                Outcome::Dropped
+            },
+            &events,
+        );
         self.settle(epoch, 1, result);
         ok
     }
@@ -521,7 +566,7 @@ impl Drop for Supervisor {
     fn drop(&mut self) {
         WORKERS.fetch_sub(1, Ordering::SeqCst);
         if std::thread::panicking() {
-            let left = super::abandon();
+            let left = super::abandon(&mut |_| {});
             crate::warn::warn(&format!(
                 "telemetry worker stopped by a panic: capture is off, {left} queued event(s) \
                  dropped"

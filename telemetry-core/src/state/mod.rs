@@ -19,7 +19,7 @@
 //! ```
 //!
 //! The salt and the install id never leave the process: only their SHA-256
-//! ([`fingerprint::distinct_id`]) is sent. On Unix the file is created with mode `0600`.
+//! ([`fingerprint::distinct_id`](crate::fingerprint::distinct_id)) is sent. On Unix the file is created with mode `0600`.
 //!
 //! # Guarantees
 //!
@@ -59,6 +59,7 @@ mod time;
 
 use std::time::Duration;
 
+pub(crate) use file::private_file_options;
 pub use install::{
     Consent, InstallState, PersistedConsent, RemoteRecord, default_state_dir, effective_salt,
 };

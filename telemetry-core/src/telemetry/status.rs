@@ -70,8 +70,13 @@ pub struct Status {
     pub last_update: Option<String>,
     /// When `telemetry.health` was last sent (RFC 3339).
     pub last_health: Option<String>,
-    /// Pipeline counters.
+    /// Pipeline counters (including the outage spool's: `spooled`, `recovered`,
+    /// `spool_expired`, `spool_overflowed`).
     pub counters: Stats,
+    /// The outage spool file, when events go to PostHog and the install state is on disk.
+    pub spool_file: Option<PathBuf>,
+    /// Events waiting in the outage spool now (from this run or an earlier one).
+    pub spool_pending: u64,
     /// The remote kill switch (`TELEMETRY_REMOTE_FLAG`), when a flag is configured and events
     /// go to PostHog: its key, last decision, when it was evaluated, the events it drops.
     pub remote: Option<RemoteStatus>,
@@ -134,6 +139,8 @@ impl Telemetry {
             last_update: rfc3339(state.update_sent_at),
             last_health: rfc3339(state.health_sent_at),
             counters: pipeline::stats(),
+            spool_file: inner.spool.as_ref().map(|s| s.path()),
+            spool_pending: inner.spool.as_ref().map_or(0, |s| s.pending() as u64),
             remote,
         }
     }

@@ -48,6 +48,12 @@ fn main() {
     if std::env::var("DRIVER_GZIP").is_ok_and(|v| v == "0") {
         builder = builder.gzip(false);
     }
+    if let Some(bytes) = env_u64("DRIVER_SPOOL_MAX_BYTES") {
+        builder = builder.spool_limits(telemetry_core::spool::SpoolLimits {
+            max_bytes: bytes,
+            ..Default::default()
+        });
+    }
     let telemetry = builder.install();
     let mut seq = 0u64;
     let stdout = std::io::stdout();

@@ -10,3 +10,4 @@ mod events;
 mod events_admin;
 mod hardening;
 mod observability;
+mod spool;

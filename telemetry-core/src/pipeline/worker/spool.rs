@@ -1,0 +1,76 @@
+//! The worker's side of the outage spool (see `crate::spool` and `outage.rs`): the audit
+//! trail and spooling after each delivery, and re-sending what the spool holds.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::super::outage::Outage;
+use super::Worker;
+use crate::audit::{self, Outcome};
+use crate::sink::SinkError;
+use crate::wire::WireEvent;
+
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Worker {
+    /// [`Worker::deliver`], with the batch published for the handle while it is on the wire
+    /// (with a spool), so a shutdown that gives up on it can spool it.
+    pub(super) fn deliver_tracked(
+        &mut self,
+        epoch: u64,
+        events: &Arc<Vec<WireEvent>>,
+    ) -> Option<Result<(), SinkError>> {
+        if self.outage.is_some() {
+            *lock(&self.shared.in_flight) = Some(events.clone());
+        }
+        let result = self.deliver(epoch, events);
+        lock(&self.shared.in_flight).take();
+        result
+    }
+
+    /// Audit trail and spool for a batch delivery that was attempted.
+    pub(super) fn after_delivery(&mut self, epoch: u64, events: &[WireEvent], ok: bool) {
+        match (self.outage.as_mut(), ok) {
+            (None, true) => audit::record(Outcome::Delivered, events),
+            (None, false) => audit::record(Outcome::Dropped, events),
+            (Some(outage), true) => {
+                audit::record(Outcome::Delivered, events);
+                outage.delivery_succeeded();
+            }
+            (Some(outage), false) => outage.keep(epoch, events),
+        }
+    }
+
+    /// Re-sends spooled batches, oldest first, while consent holds (the epoch pings are sent
+    /// in: a withdrawal ends it) and they are accepted; after a failure waits (with backoff)
+    /// for the next try. Stops as soon as a control message is waiting.
+    pub(super) fn resend_spool(&mut self) {
+        let size = self.setup.config.batch_size.max(1);
+        while self.outage.as_ref().is_some_and(Outage::due) && self.control.is_empty() {
+            if self.remote_hold().is_some() || self.remote_off() {
+                return; // the remote flag has not answered, or switched telemetry off: kept
+            }
+            let epoch = self.ping_epoch;
+            let Some(mut claim) = self.outage.as_mut().and_then(|o| o.claim(size)) else {
+                return;
+            };
+            if let Some(decision) = self.remote_decision() {
+                // Events on the remote drop list are not sent, from the spool either.
+                let (kept, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut claim.events)
+                    .into_iter()
+                    .partition(|e| decision.allows(&e.event));
+                audit::record(Outcome::Dropped, &dropped);
+                claim.events = kept;
+                if claim.events.is_empty() {
+                    claim.finish(true);
+                    continue;
+                }
+            }
+            let outcome = self.deliver(epoch, &claim.events).map(|r| r.is_ok());
+            if let Some(outage) = self.outage.as_mut() {
+                outage.settle_claim(claim, outcome);
+            }
+        }
+    }
+}
