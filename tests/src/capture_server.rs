@@ -111,20 +111,13 @@ impl CaptureServer {
             changed: Condvar::new(),
             stopped: AtomicBool::new(false),
         });
-        let accept_shared = shared.clone();
-        std::thread::Builder::new()
-            .name("capture-server".into())
-            .spawn(move || {
-                for stream in listener.incoming() {
-                    if accept_shared.stopped.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let shared = accept_shared.clone();
-                    std::thread::spawn(move || serve(stream, &shared));
-                }
-            })
-            .expect("spawn accept thread");
+        spawn_accept_loop(
+            "capture-server",
+            listener,
+            shared.clone(),
+            |s: &Shared| s.stopped.load(Ordering::Relaxed),
+            serve,
+        );
         CaptureServer { addr, shared }
     }
 
@@ -368,4 +361,28 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Received> {
         gzip,
         body,
     })
+}
+
+/// Accepts connections on a thread of its own, one thread per connection, until `stopped`
+/// says so (checked on each new connection). Shared by the loopback servers of this crate.
+pub(crate) fn spawn_accept_loop<S: Send + Sync + 'static>(
+    name: &str,
+    listener: TcpListener,
+    shared: Arc<S>,
+    stopped: fn(&S) -> bool,
+    serve: fn(TcpStream, &S),
+) {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                if stopped(&shared) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let shared = shared.clone();
+                std::thread::spawn(move || serve(stream, &shared));
+            }
+        })
+        .expect("spawn accept thread");
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::capture_server::{Received, read_request, respond};
+use crate::capture_server::{Received, read_request, respond, spawn_accept_loop};
 
 /// What `/flags` says about the flag under test.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,20 +102,13 @@ impl FlagsServer {
             changed: Condvar::new(),
             stopped: AtomicBool::new(false),
         });
-        let accept = shared.clone();
-        std::thread::Builder::new()
-            .name("flags-server".into())
-            .spawn(move || {
-                for stream in listener.incoming() {
-                    if accept.stopped.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let shared = accept.clone();
-                    std::thread::spawn(move || serve(stream, &shared));
-                }
-            })
-            .expect("spawn accept thread");
+        spawn_accept_loop(
+            "flags-server",
+            listener,
+            shared.clone(),
+            |s: &Shared| s.stopped.load(Ordering::Relaxed),
+            serve,
+        );
         FlagsServer { addr, shared }
     }
 
