@@ -228,6 +228,20 @@ fn splitmix64(state: &std::cell::Cell<u64>) -> u64 {
 }
 
 #[cfg(test)]
+impl WireEvent {
+    /// A small event for sink tests.
+    pub(crate) fn sample() -> WireEvent {
+        WireEvent {
+            event: "doc.opened".into(),
+            distinct_id: "a".repeat(64),
+            uuid: "01890000-0000-7000-8000-000000000000".into(),
+            timestamp: "2026-01-01T00:00:00Z".into(),
+            properties: serde_json::Map::new(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::property::HashInput;

@@ -140,20 +140,7 @@ impl CaptureServer {
 
     /// Waits until at least `n` requests are held in [`Mode::Hold`], or `timeout`.
     pub fn wait_for_held(&self, n: usize, timeout: Duration) -> usize {
-        let deadline = Instant::now() + timeout;
-        let mut log = self.shared.log.lock().unwrap();
-        loop {
-            let now = Instant::now();
-            if log.held >= n || now >= deadline {
-                return log.held;
-            }
-            log = self
-                .shared
-                .changed
-                .wait_timeout(log, deadline - now)
-                .unwrap()
-                .0;
-        }
+        self.wait_until(n, timeout, |log| log.held)
     }
 
     /// Every request that was answered 2xx (or is held to be), in the order they arrived.
@@ -190,14 +177,14 @@ impl CaptureServer {
         }
     }
 
-    /// Waits until at least `n` requests were received (any answer), or `timeout`.
-    pub fn wait_for_attempts(&self, n: usize, timeout: Duration) -> usize {
+    /// Waits until `count(log)` reaches `n`, or `timeout`; returns the last count.
+    fn wait_until(&self, n: usize, timeout: Duration, count: fn(&Log) -> usize) -> usize {
         let deadline = Instant::now() + timeout;
         let mut log = self.shared.log.lock().unwrap();
         loop {
             let now = Instant::now();
-            if log.attempts >= n || now >= deadline {
-                return log.attempts;
+            if count(&log) >= n || now >= deadline {
+                return count(&log);
             }
             log = self
                 .shared
@@ -206,6 +193,11 @@ impl CaptureServer {
                 .unwrap()
                 .0;
         }
+    }
+
+    /// Waits until at least `n` requests were received (any answer), or `timeout`.
+    pub fn wait_for_attempts(&self, n: usize, timeout: Duration) -> usize {
+        self.wait_until(n, timeout, |log| log.attempts)
     }
 }
 

@@ -109,21 +109,11 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    fn event() -> WireEvent {
-        WireEvent {
-            event: "doc.opened".into(),
-            distinct_id: "a".repeat(64),
-            uuid: "01890000-0000-7000-8000-000000000000".into(),
-            timestamp: "2026-01-01T00:00:00Z".into(),
-            properties: serde_json::Map::new(),
-        }
-    }
-
     #[test]
     fn the_log_is_created_owner_only() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("logs/telemetry.jsonl");
-        JsonlSink::new(&path).send(&[event()]).unwrap();
+        JsonlSink::new(&path).send(&[WireEvent::sample()]).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "{mode:o}");
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
@@ -136,7 +126,9 @@ mod tests {
         std::fs::write(&target, "precious\n").unwrap();
         let path = dir.path().join("telemetry.jsonl");
         std::os::unix::fs::symlink(&target, &path).unwrap();
-        let error = JsonlSink::new(&path).send(&[event()]).unwrap_err();
+        let error = JsonlSink::new(&path)
+            .send(&[WireEvent::sample()])
+            .unwrap_err();
         assert!(error.to_string().contains("open"), "{error}");
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
     }

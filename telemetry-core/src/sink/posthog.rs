@@ -212,16 +212,6 @@ impl Sink for PostHogSink {
 mod tests {
     use super::*;
 
-    fn event() -> WireEvent {
-        WireEvent {
-            event: "doc.opened".into(),
-            distinct_id: "a".repeat(64),
-            uuid: "01890000-0000-7000-8000-000000000000".into(),
-            timestamp: "2026-01-01T00:00:00Z".into(),
-            properties: serde_json::Map::new(),
-        }
-    }
-
     /// posthog-rs disables itself (and answers `Ok`) for a blank key, exactly as when its HTTP
     /// client cannot be built: the sink reports that as a failure, not a delivery.
     #[test]
@@ -230,7 +220,7 @@ mod tests {
             "   ",
             Some("http://127.0.0.1:9".into()),
         ));
-        let error = sink.send(&[event()]).unwrap_err();
+        let error = sink.send(&[WireEvent::sample()]).unwrap_err();
         assert!(error.to_string().contains("disabled"), "{error}");
     }
 
