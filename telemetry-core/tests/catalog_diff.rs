@@ -3,16 +3,12 @@
 
 use serde_json::{Value, json};
 use telemetry_core::catalog::{CatalogDiff, OldDocumentError, diff};
-use telemetry_core::{EventDef, PropDef, Site, Trigger, ValueKind};
+use telemetry_core::{EventDef, PropDef, Trigger, ValueKind};
 
-const fn site(function: &'static str, line: u32) -> Site {
-    Site {
-        module_path: module_path!(),
-        function,
-        file: file!(),
-        line,
-    }
+mod common {
+    pub mod catalog;
 }
+use common::catalog::{register, site};
 
 static REPORT_EXPORTED: EventDef = EventDef {
     name: "report.exported",
@@ -26,7 +22,7 @@ static REPORT_EXPORTED: EventDef = EventDef {
         PropDef::new("page_limit", "Option<u32>", ValueKind::Integer, &[]),
     ],
     has_distinct_id: false,
-    site: site("export", 10),
+    site: site!("export", 10),
 };
 
 static TIMER_STARTED: EventDef = EventDef {
@@ -35,11 +31,10 @@ static TIMER_STARTED: EventDef = EventDef {
     trigger: Trigger::Call,
     props: &[PropDef::new("task_id", "u64", ValueKind::Integer, &[])],
     has_distinct_id: true,
-    site: site("start", 20),
+    site: site!("start", 20),
 };
 
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(&REPORT_EXPORTED));
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(&TIMER_STARTED));
+register!(REPORT_EXPORTED, TIMER_STARTED);
 
 /// This binary's catalog as a document: the starting point of every "committed" document.
 fn current() -> Value {

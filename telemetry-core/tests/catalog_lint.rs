@@ -1,9 +1,14 @@
 //! Lints on the catalog of a binary, as `inventory` collects it: conflicting declarations of one
 //! event in two modules, and names that differ only by punctuation. (Each lint is also unit
-//! tested in `src/catalog/lint.rs`.)
+//! tested in `src/catalog/lint/tests.rs`.)
 
 use telemetry_core::catalog::{DocumentMismatch, Format, Lint, Severity, check_document};
-use telemetry_core::{EventDef, PropDef, Site, Trigger, ValueKind};
+use telemetry_core::{EventDef, PropDef, Trigger, ValueKind};
+
+mod common {
+    pub mod catalog;
+}
+use common::catalog::{register, site};
 
 mod board {
     use super::*;
@@ -14,14 +19,9 @@ mod board {
         trigger: Trigger::Success,
         props: &[PropDef::new("task_id", "u64", ValueKind::Integer, &[])],
         has_distinct_id: false,
-        site: Site {
-            module_path: module_path!(),
-            function: "drop_card",
-            file: "examples/timetracker/src/board.rs",
-            line: 12,
-        },
+        site: site!("drop_card", "examples/timetracker/src/board.rs", 12),
     };
-    telemetry_core::__private::submit!(telemetry_core::__private::Registration(&STATUS_CHANGED));
+    register!(STATUS_CHANGED);
 }
 
 mod tasks {
@@ -33,14 +33,9 @@ mod tasks {
         trigger: Trigger::Return,
         props: &[PropDef::new("task_id", "String", ValueKind::Hashed, &[])],
         has_distinct_id: false,
-        site: Site {
-            module_path: module_path!(),
-            function: "set_status",
-            file: "examples/timetracker/src/tasks.rs",
-            line: 40,
-        },
+        site: site!("set_status", "examples/timetracker/src/tasks.rs", 40),
     };
-    telemetry_core::__private::submit!(telemetry_core::__private::Registration(&STATUS_CHANGED));
+    register!(STATUS_CHANGED);
 
     pub static STATUSCHANGED: EventDef = EventDef {
         name: "task.statuschanged",
@@ -48,14 +43,9 @@ mod tasks {
         trigger: Trigger::Success,
         props: &[],
         has_distinct_id: false,
-        site: Site {
-            module_path: module_path!(),
-            function: "edit_task",
-            file: "examples/timetracker/src/tasks.rs",
-            line: 90,
-        },
+        site: site!("edit_task", "examples/timetracker/src/tasks.rs", 90),
     };
-    telemetry_core::__private::submit!(telemetry_core::__private::Registration(&STATUSCHANGED));
+    register!(STATUSCHANGED);
 }
 
 #[test]

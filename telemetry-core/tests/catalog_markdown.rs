@@ -3,17 +3,14 @@
 use std::collections::HashMap;
 
 use telemetry_core::catalog::Format;
-use telemetry_core::wire::AUTOMATIC_PROPERTIES;
-use telemetry_core::{EventDef, PropDef, Site, Trigger, ValueKind};
+use telemetry_core::{EventDef, PropDef, Trigger, ValueKind};
 
-const fn site(function: &'static str, line: u32) -> Site {
-    Site {
-        module_path: module_path!(),
-        function,
-        file: file!(),
-        line,
-    }
+mod common {
+    pub mod catalog;
+    pub mod contract;
 }
+use common::catalog::{register, site};
+use common::contract::AUTOMATIC_PROPERTIES;
 
 static PROJECT_CREATED: EventDef = EventDef {
     name: "project.created",
@@ -24,7 +21,7 @@ static PROJECT_CREATED: EventDef = EventDef {
         PropDef::new("billable", "bool", ValueKind::Boolean, &[]),
     ],
     has_distinct_id: false,
-    site: site("create_project", 10),
+    site: site!("create_project", 10),
 };
 
 static PROJECT_ARCHIVED: EventDef = EventDef {
@@ -33,7 +30,7 @@ static PROJECT_ARCHIVED: EventDef = EventDef {
     trigger: Trigger::Call,
     props: &[],
     has_distinct_id: true,
-    site: site("archive_project", 20),
+    site: site!("archive_project", 20),
 };
 
 static TASK_STATUS_CHANGED: EventDef = EventDef {
@@ -50,7 +47,7 @@ static TASK_STATUS_CHANGED: EventDef = EventDef {
         PropDef::new("assignee", "Hashed", ValueKind::Hashed, &[]),
     ],
     has_distinct_id: false,
-    site: site("set_status", 30),
+    site: site!("set_status", 30),
 };
 
 static TIMER_STOPPED: EventDef = EventDef {
@@ -64,15 +61,15 @@ static TIMER_STOPPED: EventDef = EventDef {
         PropDef::new("paused_seconds", "Option<u64>", ValueKind::Integer, &[]),
     ],
     has_distinct_id: false,
-    site: site("stop_timer", 40),
+    site: site!("stop_timer", 40),
 };
 
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(&PROJECT_CREATED));
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(&PROJECT_ARCHIVED));
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(
-    &TASK_STATUS_CHANGED
-));
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(&TIMER_STOPPED));
+register!(
+    PROJECT_CREATED,
+    PROJECT_ARCHIVED,
+    TASK_STATUS_CHANGED,
+    TIMER_STOPPED
+);
 
 fn markdown() -> String {
     telemetry_core::catalog()
@@ -250,7 +247,7 @@ fn lifecycle_events_and_automatic_properties_have_their_sections() {
 
     let automatic = section(&md, "## Properties on every event");
     assert!(automatic.contains("| Property | Meaning | Where the value comes from |"));
-    for (name, _) in AUTOMATIC_PROPERTIES {
+    for name in AUTOMATIC_PROPERTIES {
         let row = automatic
             .lines()
             .find(|l| l.starts_with(&format!("| `{name}` |")))

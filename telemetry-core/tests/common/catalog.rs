@@ -1,0 +1,28 @@
+//! What the catalog tests share: declarations written by hand, registered as `#[track_event]`
+//! registers them.
+
+/// The `Site` of a declaration in the calling test file: its module, the given function, the
+/// calling file (or the given one) and a fixed line. Fixed lines keep the committed golden
+/// documents stable when a test file is edited.
+macro_rules! site {
+    ($function:expr, $line:expr) => {
+        site!($function, file!(), $line)
+    };
+    ($function:expr, $file:expr, $line:expr) => {
+        telemetry_core::Site {
+            module_path: module_path!(),
+            function: $function,
+            file: $file,
+            line: $line,
+        }
+    };
+}
+
+/// Registers hand-written declarations in this test binary's catalog, as the macros do.
+macro_rules! register {
+    ($($def:path),+ $(,)?) => {
+        $(telemetry_core::__private::submit!(telemetry_core::__private::Registration(&$def));)+
+    };
+}
+
+pub(crate) use {register, site};
