@@ -172,10 +172,6 @@ fn file_deleted_while_running_is_recreated_with_the_same_identity() {
 }
 
 #[test]
-#[allow(
-    clippy::incompatible_msrv,
-    reason = "File::lock is stable since 1.89; the workspace MSRV (1.88) has to follow"
-)]
 fn a_held_lock_delays_an_update_boundedly_then_writes_with_one_warning() {
     let dir = tempfile::tempdir().unwrap();
     let store = StateStore::open(dir.path());
