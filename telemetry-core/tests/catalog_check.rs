@@ -14,16 +14,15 @@ use telemetry_core::{EventDef, PropDef, Trigger, ValueKind};
 mod common {
     pub mod catalog;
 }
-use common::catalog::{register, site};
+use common::catalog::{declaration, register, site};
 
-static TASK_CREATED: EventDef = EventDef {
-    name: "task.created",
-    description: "A task was added to a project.",
-    trigger: Trigger::Success,
-    props: &[PropDef::new("project_id", "u64", ValueKind::Integer, &[])],
-    has_distinct_id: false,
-    site: site!("create_task", 10),
-};
+static TASK_CREATED: EventDef = declaration(
+    "task.created",
+    "A task was added to a project.",
+    Trigger::Success,
+    &[PropDef::new("project_id", "u64", ValueKind::Integer, &[])],
+    site!("create_task", 10),
+);
 
 register!(TASK_CREATED);
 

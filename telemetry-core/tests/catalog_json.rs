@@ -9,69 +9,68 @@ mod common {
     pub mod catalog;
     pub mod contract;
 }
-use common::catalog::{register, site};
+use common::catalog::{declaration, register, site};
 use common::contract::AUTOMATIC_PROPERTIES;
 
 // Hand-written definitions, as `#[track_event]` would register them. Fixed line numbers keep the
 // committed golden document stable when this file is edited.
 
-static PROJECT_CREATED: EventDef = EventDef {
-    name: "project.created",
-    description: "A project was created.",
-    trigger: Trigger::Success,
-    props: &[
+static PROJECT_CREATED: EventDef = declaration(
+    "project.created",
+    "A project was created.",
+    Trigger::Success,
+    &[
         PropDef::new("project_id", "u64", ValueKind::Integer, &[]),
         PropDef::new("billable", "bool", ValueKind::Boolean, &[]),
         PropDef::new("budget_hours", "Option<u32>", ValueKind::Integer, &[]),
     ],
-    has_distinct_id: false,
-    site: site!("create_project", 10),
-};
+    site!("create_project", 10),
+);
 
 const TASK_PROPS: &[PropDef] = &[PropDef::new("project_id", "u64", ValueKind::Integer, &[])];
 
-static TASK_CREATED_API: EventDef = EventDef {
-    name: "task.created",
-    description: "A task was added to a project.",
-    trigger: Trigger::Success,
-    props: TASK_PROPS,
-    has_distinct_id: false,
-    site: site!("create_task", 40),
-};
+static TASK_CREATED_API: EventDef = declaration(
+    "task.created",
+    "A task was added to a project.",
+    Trigger::Success,
+    TASK_PROPS,
+    site!("create_task", 40),
+);
 
-static TASK_CREATED_IMPORT: EventDef = EventDef {
-    name: "task.created",
-    description: "A task was added to a project.",
-    trigger: Trigger::Success,
-    props: TASK_PROPS,
-    has_distinct_id: false,
-    site: site!("import_tasks", 20),
-};
+static TASK_CREATED_IMPORT: EventDef = declaration(
+    "task.created",
+    "A task was added to a project.",
+    Trigger::Success,
+    TASK_PROPS,
+    site!("import_tasks", 20),
+);
 
 static TIMER_STOPPED: EventDef = EventDef {
-    name: "timer.stopped",
-    description: "A running timer was stopped and its time entry saved.",
-    trigger: Trigger::Return,
-    props: &[
-        PropDef::new("duration", "Duration", ValueKind::Duration, &[]),
-        PropDef::new(
-            "source",
-            "StopSource",
-            ValueKind::Enum,
-            &["button", "idle", "shortcut"],
-        ),
-        PropDef::new("entry", "Hashed", ValueKind::Hashed, &[]),
-        PropDef::new("rounded", "", ValueKind::Unspecified, &[]),
-    ],
     has_distinct_id: true,
-    site: site!("stop_timer", 60),
+    ..declaration(
+        "timer.stopped",
+        "A running timer was stopped and its time entry saved.",
+        Trigger::Return,
+        &[
+            PropDef::new("duration", "Duration", ValueKind::Duration, &[]),
+            PropDef::new(
+                "source",
+                "StopSource",
+                ValueKind::Enum,
+                &["button", "idle", "shortcut"],
+            ),
+            PropDef::new("entry", "Hashed", ValueKind::Hashed, &[]),
+            PropDef::new("rounded", "", ValueKind::Unspecified, &[]),
+        ],
+        site!("stop_timer", 60),
+    )
 };
 
-static REPORT_EXPORTED: EventDef = EventDef {
-    name: "report.exported",
-    description: "A report was exported to a file.",
-    trigger: Trigger::Inline,
-    props: &[PropDef {
+static REPORT_EXPORTED: EventDef = declaration(
+    "report.exported",
+    "A report was exported to a file.",
+    Trigger::Inline,
+    &[PropDef {
         name: "rows",
         rust_type: "usize",
         kind: ValueKind::Integer,
@@ -79,14 +78,13 @@ static REPORT_EXPORTED: EventDef = EventDef {
         classification: Classification::Measurement,
         description: "",
     }],
-    has_distinct_id: false,
-    site: Site {
+    Site {
         module_path: "app::reports",
         function: "",
         file: "examples/app/src/reports.rs",
         line: 7,
     },
-};
+);
 
 register!(
     PROJECT_CREATED,

@@ -26,3 +26,22 @@ macro_rules! register {
 }
 
 pub(crate) use {register, site};
+
+/// A declaration of an event without a hashed subject (set `has_distinct_id` with struct update
+/// syntax for one with).
+pub const fn declaration(
+    name: &'static str,
+    description: &'static str,
+    trigger: telemetry_core::Trigger,
+    props: &'static [telemetry_core::PropDef],
+    site: telemetry_core::Site,
+) -> telemetry_core::EventDef {
+    telemetry_core::EventDef {
+        name,
+        description,
+        trigger,
+        props,
+        has_distinct_id: false,
+        site,
+    }
+}
