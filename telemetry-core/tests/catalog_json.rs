@@ -27,23 +27,19 @@ static PROJECT_CREATED: EventDef = declaration(
     site!("create_project", 10),
 );
 
-const TASK_PROPS: &[PropDef] = &[PropDef::new("project_id", "u64", ValueKind::Integer, &[])];
-
 static TASK_CREATED_API: EventDef = declaration(
     "task.created",
     "A task was added to a project.",
     Trigger::Success,
-    TASK_PROPS,
+    &[PropDef::new("project_id", "u64", ValueKind::Integer, &[])],
     site!("create_task", 40),
 );
 
-static TASK_CREATED_IMPORT: EventDef = declaration(
-    "task.created",
-    "A task was added to a project.",
-    Trigger::Success,
-    TASK_PROPS,
-    site!("import_tasks", 20),
-);
+/// The same declaration at a second site.
+static TASK_CREATED_IMPORT: EventDef = EventDef {
+    site: site!("import_tasks", 20),
+    ..TASK_CREATED_API
+};
 
 static TIMER_STOPPED: EventDef = EventDef {
     has_distinct_id: true,
