@@ -546,15 +546,10 @@ fn track_captures_where_it_is_written() {
 ///
 /// The second paragraph is not part of the description.
 #[track_event("behaviour.never_called", props(flag = true))]
-#[expect(
-    dead_code,
-    reason = "never called: its declaration is still in the catalog"
-)]
 fn never_called() {}
 
 /// Overridden by the attribute.
 #[track_event("behaviour.described", description = "  The attribute's text wins.  ")]
-#[expect(dead_code, reason = "never called: only its declaration is tested")]
 fn described() {}
 
 #[test]
