@@ -3,43 +3,39 @@
 
 use serde_json::{Value, json};
 use telemetry_core::catalog::{CatalogDiff, OldDocumentError, diff};
-use telemetry_core::{EventDef, PropDef, Site, Trigger, ValueKind};
+use telemetry_core::{EventDef, PropDef, Trigger, ValueKind};
 
-const fn site(function: &'static str, line: u32) -> Site {
-    Site {
-        module_path: module_path!(),
-        function,
-        file: file!(),
-        line,
-    }
+mod common {
+    pub mod catalog;
 }
+use common::catalog::{declaration, register, site};
 
-static REPORT_EXPORTED: EventDef = EventDef {
-    name: "report.exported",
-    description: "A report was exported to a file.",
-    trigger: Trigger::Success,
-    props: &[
+static REPORT_EXPORTED: EventDef = declaration(
+    "report.exported",
+    "A report was exported to a file.",
+    Trigger::Success,
+    &[
         PropDef::new("format", "Format", ValueKind::Enum, &["csv", "pdf", "xlsx"]),
         PropDef::new("rows", "usize", ValueKind::Integer, &[]),
         PropDef::new("owner", "Hashed", ValueKind::Hashed, &[]),
         PropDef::new("took", "Duration", ValueKind::Duration, &[]),
         PropDef::new("page_limit", "Option<u32>", ValueKind::Integer, &[]),
     ],
-    has_distinct_id: false,
-    site: site("export", 10),
-};
+    site!("export", 10),
+);
 
 static TIMER_STARTED: EventDef = EventDef {
-    name: "timer.started",
-    description: "A timer was started on a task.",
-    trigger: Trigger::Call,
-    props: &[PropDef::new("task_id", "u64", ValueKind::Integer, &[])],
     has_distinct_id: true,
-    site: site("start", 20),
+    ..declaration(
+        "timer.started",
+        "A timer was started on a task.",
+        Trigger::Call,
+        &[PropDef::new("task_id", "u64", ValueKind::Integer, &[])],
+        site!("start", 20),
+    )
 };
 
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(&REPORT_EXPORTED));
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(&TIMER_STARTED));
+register!(REPORT_EXPORTED, TIMER_STARTED);
 
 /// This binary's catalog as a document: the starting point of every "committed" document.
 fn current() -> Value {

@@ -1,61 +1,48 @@
 //! Lints on the catalog of a binary, as `inventory` collects it: conflicting declarations of one
 //! event in two modules, and names that differ only by punctuation. (Each lint is also unit
-//! tested in `src/catalog/lint.rs`.)
+//! tested in `src/catalog/lint/tests.rs`.)
 
 use telemetry_core::catalog::{DocumentMismatch, Format, Lint, Severity, check_document};
-use telemetry_core::{EventDef, PropDef, Site, Trigger, ValueKind};
+use telemetry_core::{EventDef, PropDef, Trigger, ValueKind};
+
+mod common {
+    pub mod catalog;
+}
+use common::catalog::{declaration, register, site};
 
 mod board {
     use super::*;
 
-    pub static STATUS_CHANGED: EventDef = EventDef {
-        name: "task.status_changed",
-        description: "A task was moved to another column of the board.",
-        trigger: Trigger::Success,
-        props: &[PropDef::new("task_id", "u64", ValueKind::Integer, &[])],
-        has_distinct_id: false,
-        site: Site {
-            module_path: module_path!(),
-            function: "drop_card",
-            file: "examples/timetracker/src/board.rs",
-            line: 12,
-        },
-    };
-    telemetry_core::__private::submit!(telemetry_core::__private::Registration(&STATUS_CHANGED));
+    pub static STATUS_CHANGED: EventDef = declaration(
+        "task.status_changed",
+        "A task was moved to another column of the board.",
+        Trigger::Success,
+        &[PropDef::new("task_id", "u64", ValueKind::Integer, &[])],
+        site!("drop_card", "examples/timetracker/src/board.rs", 12),
+    );
+    register!(STATUS_CHANGED);
 }
 
 mod tasks {
     use super::*;
 
-    pub static STATUS_CHANGED: EventDef = EventDef {
-        name: "task.status_changed",
-        description: "A task was moved to another column of the board.",
-        trigger: Trigger::Return,
-        props: &[PropDef::new("task_id", "String", ValueKind::Hashed, &[])],
-        has_distinct_id: false,
-        site: Site {
-            module_path: module_path!(),
-            function: "set_status",
-            file: "examples/timetracker/src/tasks.rs",
-            line: 40,
-        },
-    };
-    telemetry_core::__private::submit!(telemetry_core::__private::Registration(&STATUS_CHANGED));
+    pub static STATUS_CHANGED: EventDef = declaration(
+        "task.status_changed",
+        "A task was moved to another column of the board.",
+        Trigger::Return,
+        &[PropDef::new("task_id", "String", ValueKind::Hashed, &[])],
+        site!("set_status", "examples/timetracker/src/tasks.rs", 40),
+    );
+    register!(STATUS_CHANGED);
 
-    pub static STATUSCHANGED: EventDef = EventDef {
-        name: "task.statuschanged",
-        description: "A task's status was changed from the task page.",
-        trigger: Trigger::Success,
-        props: &[],
-        has_distinct_id: false,
-        site: Site {
-            module_path: module_path!(),
-            function: "edit_task",
-            file: "examples/timetracker/src/tasks.rs",
-            line: 90,
-        },
-    };
-    telemetry_core::__private::submit!(telemetry_core::__private::Registration(&STATUSCHANGED));
+    pub static STATUSCHANGED: EventDef = declaration(
+        "task.statuschanged",
+        "A task's status was changed from the task page.",
+        Trigger::Success,
+        &[],
+        site!("edit_task", "examples/timetracker/src/tasks.rs", 90),
+    );
+    register!(STATUSCHANGED);
 }
 
 #[test]

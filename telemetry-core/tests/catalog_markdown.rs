@@ -3,44 +3,42 @@
 use std::collections::HashMap;
 
 use telemetry_core::catalog::Format;
-use telemetry_core::wire::AUTOMATIC_PROPERTIES;
-use telemetry_core::{EventDef, PropDef, Site, Trigger, ValueKind};
+use telemetry_core::{EventDef, PropDef, Trigger, ValueKind};
 
-const fn site(function: &'static str, line: u32) -> Site {
-    Site {
-        module_path: module_path!(),
-        function,
-        file: file!(),
-        line,
-    }
+mod common {
+    pub mod catalog;
+    pub mod contract;
 }
+use common::catalog::{declaration, register, site};
+use common::contract::AUTOMATIC_PROPERTIES;
 
-static PROJECT_CREATED: EventDef = EventDef {
-    name: "project.created",
-    description: "A project was created.",
-    trigger: Trigger::Success,
-    props: &[
+static PROJECT_CREATED: EventDef = declaration(
+    "project.created",
+    "A project was created.",
+    Trigger::Success,
+    &[
         PropDef::new("project_id", "u64", ValueKind::Integer, &[]),
         PropDef::new("billable", "bool", ValueKind::Boolean, &[]),
     ],
-    has_distinct_id: false,
-    site: site("create_project", 10),
-};
+    site!("create_project", 10),
+);
 
 static PROJECT_ARCHIVED: EventDef = EventDef {
-    name: "project.archived",
-    description: "A project was archived: it no longer shows in the project list.",
-    trigger: Trigger::Call,
-    props: &[],
     has_distinct_id: true,
-    site: site("archive_project", 20),
+    ..declaration(
+        "project.archived",
+        "A project was archived: it no longer shows in the project list.",
+        Trigger::Call,
+        &[],
+        site!("archive_project", 20),
+    )
 };
 
-static TASK_STATUS_CHANGED: EventDef = EventDef {
-    name: "task.status_changed",
-    description: "The status of a task was changed on the board.",
-    trigger: Trigger::Failure,
-    props: &[
+static TASK_STATUS_CHANGED: EventDef = declaration(
+    "task.status_changed",
+    "The status of a task was changed on the board.",
+    Trigger::Failure,
+    &[
         PropDef::new(
             "status",
             "Status",
@@ -49,30 +47,28 @@ static TASK_STATUS_CHANGED: EventDef = EventDef {
         ),
         PropDef::new("assignee", "Hashed", ValueKind::Hashed, &[]),
     ],
-    has_distinct_id: false,
-    site: site("set_status", 30),
-};
+    site!("set_status", 30),
+);
 
-static TIMER_STOPPED: EventDef = EventDef {
-    name: "timer.stopped",
-    description: "A running timer was stopped | and saved.",
-    trigger: Trigger::Return,
-    props: &[
+static TIMER_STOPPED: EventDef = declaration(
+    "timer.stopped",
+    "A running timer was stopped | and saved.",
+    Trigger::Return,
+    &[
         PropDef::new("duration", "Duration", ValueKind::Duration, &[]),
         PropDef::new("ratio", "f64", ValueKind::Float, &[]),
         PropDef::new("note", "&'static str", ValueKind::Enum, &[]),
         PropDef::new("paused_seconds", "Option<u64>", ValueKind::Integer, &[]),
     ],
-    has_distinct_id: false,
-    site: site("stop_timer", 40),
-};
+    site!("stop_timer", 40),
+);
 
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(&PROJECT_CREATED));
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(&PROJECT_ARCHIVED));
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(
-    &TASK_STATUS_CHANGED
-));
-telemetry_core::__private::submit!(telemetry_core::__private::Registration(&TIMER_STOPPED));
+register!(
+    PROJECT_CREATED,
+    PROJECT_ARCHIVED,
+    TASK_STATUS_CHANGED,
+    TIMER_STOPPED
+);
 
 fn markdown() -> String {
     telemetry_core::catalog()
@@ -250,7 +246,7 @@ fn lifecycle_events_and_automatic_properties_have_their_sections() {
 
     let automatic = section(&md, "## Properties on every event");
     assert!(automatic.contains("| Property | Meaning | Where the value comes from |"));
-    for (name, _) in AUTOMATIC_PROPERTIES {
+    for name in AUTOMATIC_PROPERTIES {
         let row = automatic
             .lines()
             .find(|l| l.starts_with(&format!("| `{name}` |")))

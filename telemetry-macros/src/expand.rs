@@ -221,6 +221,7 @@ pub(crate) fn track_event(function: MaybeItemFn, event: &Event) -> TokenStream {
             } else {
                 ::telemetry_core::__private::None
             };
+            // `allow`, not `expect`: in generated code the lints fire for some bodies only.
             #[allow(clippy::let_unit_value, clippy::redundant_async_block)]
             let #ret = #run;
             if let ::telemetry_core::__private::Some(#pending) = #pending {
@@ -283,6 +284,7 @@ fn run_async(output: &ReturnType, body: &TokenStream) -> TokenStream {
 fn fake_return(ty: &Type) -> TokenStream {
     let erased = erase_impl_trait(ty);
     quote_spanned! {ty.span()=>
+        // `allow`, not `expect`: which of these fire depends on the user's return type.
         #[allow(
             unknown_lints,
             unreachable_code,

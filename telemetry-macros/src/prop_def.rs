@@ -214,6 +214,7 @@ pub(crate) fn prop_def(prop: &Prop, params: &Params<'_>) -> (TokenStream, bool) 
 /// holds; otherwise the trait's defaults do.
 pub(crate) fn probe_items() -> TokenStream {
     quote! {
+        // `allow`, not `expect`: whether the probe is used depends on the user's types.
         #[allow(dead_code)]
         struct __TelemetryProbe<T: ?::core::marker::Sized>(::core::marker::PhantomData<T>);
         impl<T: ?::core::marker::Sized + ::telemetry_core::__private::PropertyValue>

@@ -7,7 +7,7 @@
 //!
 //! Benches and tests include it with `#[path]`; each uses part of it.
 
-#![allow(dead_code)]
+#![allow(dead_code)] // `allow`, not `expect`: each includer uses a different part
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -83,12 +83,9 @@ fn eight_threads_through_a_small_queue_stay_bounded_and_exact() {
         "every event is accounted for: {stats:?}"
     );
     assert_eq!(stats.dropped, stats.dropped_queue_full, "{stats:?}");
-    // The server got exactly what was counted as sent (the pings included), no more.
-    assert_eq!(
-        server.wait_for_events(stats.sent, Duration::from_secs(10)),
-        stats.sent
-    );
-    std::thread::sleep(Duration::from_millis(200));
+    // The server got exactly what was counted as sent (the pings included), no more. It counts
+    // a request before answering it and an event counts as sent once answered, so after the
+    // shutdown its count is final.
     assert_eq!(server.events(), stats.sent, "{stats:?}");
     assert_eq!(server.bad_requests(), 0);
 

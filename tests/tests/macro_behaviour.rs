@@ -455,7 +455,12 @@ fn hashed_values_and_distinct_ids_are_salted_hashes() {
     assert_eq!(events[0].distinct_id, sha256_hex(b"u-1842"));
     assert_ne!(events[0].properties["user"], json!("u-1842"));
     assert_eq!(events[1].properties["project_id"], json!(sha256_hex(b"77")));
-    assert_eq!(events[1].distinct_id, testing::anonymous_distinct_id());
+    // The install fingerprint: SHA-256 of the salt followed by the install id (the contract's
+    // "Identity and privacy").
+    assert_eq!(
+        events[1].distinct_id,
+        sha256_hex(testing::TEST_INSTALL_ID.as_bytes())
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -541,12 +546,10 @@ fn track_captures_where_it_is_written() {
 ///
 /// The second paragraph is not part of the description.
 #[track_event("behaviour.never_called", props(flag = true))]
-#[allow(dead_code)]
 fn never_called() {}
 
 /// Overridden by the attribute.
 #[track_event("behaviour.described", description = "  The attribute's text wins.  ")]
-#[allow(dead_code)]
 fn described() {}
 
 #[test]

@@ -13,10 +13,6 @@ pub(super) const CANNOT_OPEN_LOCK: &str = "cannot open the lock file";
 pub(super) struct DirLock(File);
 
 impl Drop for DirLock {
-    #[allow(
-        clippy::incompatible_msrv,
-        reason = "File::unlock is stable since 1.89; the workspace MSRV (1.88) has to follow"
-    )]
     fn drop(&mut self) {
         // Closing the file releases the lock as well; unlocking first is just explicit.
         let _ = self.0.unlock();
@@ -31,10 +27,6 @@ impl Drop for DirLock {
 /// the helper thread is abandoned: it releases the lock as soon as it gets it, and while it is
 /// still waiting (`abandoned` is set) later calls do not wait again but fail at once, so a
 /// stuck lock holder costs one wait, not one per update.
-#[allow(
-    clippy::incompatible_msrv,
-    reason = "File::lock/try_lock are stable since 1.89; the workspace MSRV (1.88) has to follow"
-)]
 pub(super) fn lock_dir(dir: &Path, abandoned: &Arc<AtomicBool>) -> Result<DirLock, String> {
     let file = super::file::private_file_options()
         .read(true)

@@ -1,4 +1,5 @@
 // The signature's attributes are kept: `#[must_use]`, lints, inner attributes, cfg, docs.
+// `expect`, not `allow`: an expectation the macro lost or left unfulfilled fails the build.
 #![deny(warnings, unused_must_use)]
 
 use telemetry_core::track_event;
@@ -7,9 +8,9 @@ use telemetry_core::track_event;
 #[track_event("value.computed")]
 #[must_use = "the value is the point"]
 #[inline]
-#[allow(clippy::needless_return)]
+#[expect(clippy::needless_return)]
 fn compute() -> u32 {
-    #![allow(unused_variables)]
+    #![expect(unused_variables)]
     let unused = 1;
     return 4;
 }
@@ -38,6 +39,6 @@ fn legacy() -> u32 {
 fn main() {
     let _ = compute();
     let _ = checked();
-    #[allow(deprecated)]
+    #[expect(deprecated)]
     let _ = legacy();
 }

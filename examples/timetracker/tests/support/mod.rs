@@ -1,6 +1,6 @@
 //! Test harness: drives the router in-process with a cookie jar and CSRF handling.
 
-#![allow(dead_code)]
+#![allow(dead_code)] // `allow`, not `expect`: each test binary uses a different part
 
 use std::collections::BTreeMap;
 use std::future::Future;
