@@ -30,6 +30,11 @@ pub enum Mode {
     Garbage,
     /// Sends the headers and half the promised body, then closes the connection.
     CloseMidBody,
+    /// Closes every connection as soon as it is accepted, reading and answering nothing: to
+    /// the client PostHog is unreachable. Unlike a closed port, the address stays this
+    /// server's, so PostHog comes back (`set_mode(Mode::Ok)`) at the same URL without a
+    /// re-bind that another test could win.
+    Unreachable,
 }
 
 /// One request as received.
@@ -67,6 +72,8 @@ struct Log {
     attempts: usize,
     /// Requests waiting in [`Mode::Hold`].
     held: usize,
+    /// Connections closed unanswered in [`Mode::Unreachable`].
+    cut: usize,
 }
 
 struct Shared {
@@ -86,20 +93,6 @@ impl CaptureServer {
     /// Starts a server on a free loopback port.
     pub fn start(mode: Mode) -> CaptureServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        CaptureServer::serve_on(listener, mode)
-    }
-
-    /// Starts a server on `addr` (a port that was down and comes back), retrying the bind
-    /// for up to 5 s while the port is still in use.
-    pub fn start_at(addr: SocketAddr, mode: Mode) -> CaptureServer {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let listener = loop {
-            match TcpListener::bind(addr) {
-                Ok(listener) => break listener,
-                Err(e) if Instant::now() > deadline => panic!("rebind {addr}: {e}"),
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
-            }
-        };
         CaptureServer::serve_on(listener, mode)
     }
 
@@ -156,6 +149,11 @@ impl CaptureServer {
     /// Requests received, including those answered with a fault.
     pub fn attempts(&self) -> usize {
         self.shared.log.lock().unwrap().attempts
+    }
+
+    /// Connections closed unanswered while [`Mode::Unreachable`].
+    pub fn cut(&self) -> usize {
+        self.shared.log.lock().unwrap().cut
     }
 
     /// Waits until at least `n` events arrived (answered 2xx), or `timeout`; returns them.
@@ -225,9 +223,16 @@ fn serve(stream: TcpStream, shared: &Shared) {
     };
     let mut reader = BufReader::new(stream);
     loop {
+        if cut_if_unreachable(shared) {
+            return;
+        }
         let Some(request) = read_request(&mut reader) else {
             return;
         };
+        // A request on a connection opened before the switch to `Unreachable`.
+        if cut_if_unreachable(shared) {
+            return;
+        }
         let mode = shared.mode.lock().unwrap().clone();
         {
             let mut log = shared.log.lock().unwrap();
@@ -280,11 +285,21 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 let _ = writer.shutdown(Shutdown::Both);
                 false
             }
+            Mode::Unreachable => false,
         };
         if !keep_going {
             return;
         }
     }
+}
+
+/// In [`Mode::Unreachable`], counts the connection as cut; the caller then drops it unanswered.
+fn cut_if_unreachable(shared: &Shared) -> bool {
+    if *shared.mode.lock().unwrap() != Mode::Unreachable {
+        return false;
+    }
+    shared.log.lock().unwrap().cut += 1;
+    true
 }
 
 /// Writes one HTTP/1.1 response; returns whether the connection can be used again.

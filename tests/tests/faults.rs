@@ -295,41 +295,27 @@ fn server_closes_mid_body() {
     assert_eq!(count_lines(&stderr, FAILED_LINE), 0, "{stderr}");
 }
 
+/// PostHog refusing connections (nothing listens on the port): shutdown stays bounded.
 #[test]
-fn server_down_then_back_on_the_same_port() {
-    // Find a free port, then leave it closed: connections are refused.
-    let addr = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap()
-    };
-    let url = format!("http://{addr}");
+fn server_refuses_connections() {
     shutdown_while_failing(
-        "down-shutdown",
+        "refused-shutdown",
         &telemetry_tests::capture_server::refused_url(),
     );
-    let back: std::sync::Mutex<Option<CountingServer>> = std::sync::Mutex::new(None);
+}
+
+/// PostHog unreachable (every connection cut unanswered), then back at the same URL.
+#[test]
+fn server_unreachable_then_back() {
+    let server = CaptureServer::start(Mode::Unreachable);
     let (stats, _) = fault_then_recover(
         "down",
-        &url,
-        || {
-            // The server comes back on the port it had.
-            let server = (0..50)
-                .find_map(|_| {
-                    CountingServer::start_at(&addr.to_string(), true)
-                        .map_err(|_| std::thread::sleep(Duration::from_millis(100)))
-                        .ok()
-                })
-                .expect("rebind the port");
-            *back.lock().unwrap() = Some(server);
-        },
-        || {
-            back.lock()
-                .unwrap()
-                .as_ref()
-                .map_or(0, |s| s.named("driver.after"))
-        },
+        &server.url(),
+        || server.set_mode(Mode::Ok),
+        || after_events(&server),
     );
     assert!(stats["failed"].as_u64().unwrap() > 0, "{stats}");
+    assert!(server.cut() > 0, "it did try while PostHog was down");
 }
 
 /// A state directory that cannot be created degrades to in-memory state, warns once, and

@@ -4,7 +4,6 @@
 //! drops the oldest; a corrupt file is survived; two processes never send an event twice.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -39,9 +38,10 @@ fn driver_with(dir: &Path, host: &str, extra: &[(&str, &str)]) -> DriverProcess 
 }
 
 /// A loopback port with nothing listening (connections refused) that a server can take later.
-fn down_port() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
+/// PostHog down: a capture server that cuts every connection until `set_mode(Mode::Ok)`, so
+/// it comes back at the same URL (the spool is bound to its host).
+fn down_server() -> CaptureServer {
+    CaptureServer::start(Mode::Unreachable)
 }
 
 fn n(v: &Value, key: &str) -> u64 {
@@ -79,8 +79,13 @@ fn spooled_events(dir: &Path) -> Vec<Value> {
 }
 
 /// Run 1: captures `count` events against a refused port, and exits with them spooled.
-fn spool_while_down(dir: &Path, addr: SocketAddr, count: u64, extra: &[(&str, &str)]) -> Value {
-    let mut d = driver(dir, &format!("http://{addr}"), extra);
+fn spool_while_down(
+    dir: &Path,
+    server: &CaptureServer,
+    count: u64,
+    extra: &[(&str, &str)],
+) -> Value {
+    let mut d = driver(dir, &server.url(), extra);
     d.cmd(&format!("capture {count} before"));
     d.cmd("flush");
     let (stats, _) = d.wait_for("stats", PATIENCE, |s| {
@@ -131,10 +136,11 @@ fn uuid_and_time(e: &Value) -> (String, String) {
 #[test]
 fn down_then_up_delivers_once_with_original_uuid_and_timestamp_next_run_first_in_order() {
     let dir = temp_dir("spool-down-up");
-    let addr = down_port();
-    let stats = spool_while_down(&dir, addr, 20, &[]);
+    let server = down_server();
+    let stats = spool_while_down(&dir, &server, 20, &[]);
     assert_eq!(n(&stats, "spooled"), 20, "{stats}");
     assert_eq!(n(&stats, "sent"), 0, "{stats}");
+    assert!(server.cut() > 0, "it tried while PostHog was down");
     let on_disk = spooled_events(&dir);
     assert_eq!(on_disk.len(), 20);
     #[cfg(unix)]
@@ -146,7 +152,7 @@ fn down_then_up_delivers_once_with_original_uuid_and_timestamp_next_run_first_in
         assert!(!text.contains(KEY), "the key is never written");
     }
 
-    let server = CaptureServer::start_at(addr, Mode::Ok);
+    server.set_mode(Mode::Ok);
     let mut d = driver(&dir, &server.url(), &[]);
     let arrived = wait_before(&server, 20);
     let (stats, _) = d.wait_for("stats", PATIENCE, |s| n(s, "recovered") >= 20);
@@ -240,10 +246,10 @@ fn status_500_then_200_recovers_in_the_same_run() {
 #[test]
 fn do_not_track_between_runs_deletes_the_spool_unsent() {
     let dir = temp_dir("spool-dnt");
-    let addr = down_port();
-    spool_while_down(&dir, addr, 10, &[]);
+    let server = down_server();
+    spool_while_down(&dir, &server, 10, &[]);
     assert_eq!(spooled_events(&dir).len(), 10);
-    let server = CaptureServer::start_at(addr, Mode::Ok);
+    server.set_mode(Mode::Ok);
     let mut d = driver(&dir, &server.url(), &[("DO_NOT_TRACK", "1")]);
     let status = d.cmd("status");
     assert_eq!(status["enabled"], false, "{status}");
@@ -257,7 +263,8 @@ fn do_not_track_between_runs_deletes_the_spool_unsent() {
 fn opt_out_and_forget_delete_the_spool() {
     for command in ["consent off", "forget"] {
         let dir = temp_dir("spool-optout");
-        let mut d = driver_with(&dir, &format!("http://{}", down_port()), &[]);
+        let down = down_server();
+        let mut d = driver_with(&dir, &down.url(), &[]);
         d.cmd("consent on");
         d.cmd("capture 5 before");
         d.wait_for("stats", PATIENCE, |s| n(s, "spooled") >= 5);
@@ -275,8 +282,8 @@ fn opt_out_and_forget_delete_the_spool() {
 #[test]
 fn a_full_spool_drops_the_oldest_and_counts_them() {
     let dir = temp_dir("spool-full");
-    let addr = down_port();
-    let stats = spool_while_down(&dir, addr, 60, &[("DRIVER_SPOOL_MAX_BYTES", "6000")]);
+    let server = down_server();
+    let stats = spool_while_down(&dir, &server, 60, &[("DRIVER_SPOOL_MAX_BYTES", "6000")]);
     let overflowed = n(&stats, "spool_overflowed");
     assert!(overflowed > 0, "{stats}");
     let total: u64 = spool_files(&dir)
@@ -295,7 +302,7 @@ fn a_full_spool_drops_the_oldest_and_counts_them() {
     let newest: Vec<u64> = (60 - kept.len() as u64..60).collect();
     assert_eq!(kept, newest, "the oldest were dropped");
 
-    let server = CaptureServer::start_at(addr, Mode::Ok);
+    server.set_mode(Mode::Ok);
     let d = driver(&dir, &server.url(), &[]);
     let arrived = wait_before(&server, kept.len());
     d.shutdown();
@@ -307,8 +314,8 @@ fn a_full_spool_drops_the_oldest_and_counts_them() {
 #[test]
 fn a_corrupt_spool_file_is_survived() {
     let dir = temp_dir("spool-corrupt");
-    let addr = down_port();
-    spool_while_down(&dir, addr, 10, &[]);
+    let server = down_server();
+    spool_while_down(&dir, &server, 10, &[]);
     let files = spool_files(&dir);
     assert_eq!(files.len(), 1, "{files:?}");
     let text = std::fs::read_to_string(&files[0]).unwrap();
@@ -321,7 +328,7 @@ fn a_corrupt_spool_file_is_survived() {
     corrupt.push_str(&torn[..torn.len() / 2]);
     std::fs::write(&files[0], corrupt).unwrap();
 
-    let server = CaptureServer::start_at(addr, Mode::Ok);
+    server.set_mode(Mode::Ok);
     let mut d = driver(&dir, &server.url(), &[]);
     let arrived = wait_before(&server, 10);
     let (stats, _) = d.wait_for("stats", PATIENCE, |s| n(s, "recovered") >= 10);
@@ -335,10 +342,10 @@ fn a_corrupt_spool_file_is_survived() {
 #[test]
 fn two_processes_sharing_the_spool_deliver_each_event_exactly_once() {
     let dir = temp_dir("spool-two");
-    let addr = down_port();
-    spool_while_down(&dir, addr, 200, &[]);
+    let server = down_server();
+    spool_while_down(&dir, &server, 200, &[]);
     assert_eq!(spooled_events(&dir).len(), 200);
-    let server = CaptureServer::start_at(addr, Mode::Ok);
+    server.set_mode(Mode::Ok);
     let url = server.url();
     let mut a = driver(&dir, &url, &[]);
     let mut b = driver(&dir, &url, &[]);
@@ -397,9 +404,9 @@ fn events_still_on_the_wire_or_queued_at_the_shutdown_bound_are_delivered_by_the
 #[test]
 fn a_short_run_delivers_an_earlier_runs_spool_before_it_exits() {
     let dir = temp_dir("spool-short");
-    let addr = down_port();
-    spool_while_down(&dir, addr, 5, &[]);
-    let server = CaptureServer::start_at(addr, Mode::Ok);
+    let server = down_server();
+    spool_while_down(&dir, &server, 5, &[]);
+    server.set_mode(Mode::Ok);
     // No tick comes round in this run: only the start and the shutdown can send the spool.
     let d = driver(
         &dir,
