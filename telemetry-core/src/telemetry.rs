@@ -28,14 +28,6 @@ mod watch;
 use plan::SinkPlan;
 pub use status::{IdentitySource, Status};
 
-/// The PostHog host when none is configured.
-fn default_posthog_host() -> String {
-    #[cfg(feature = "posthog")]
-    return crate::sink::posthog_default_host();
-    #[cfg(not(feature = "posthog"))]
-    String::new()
-}
-
 /// Where events go when telemetry is on and no PostHog key is set.
 pub const DEFAULT_JSONL_PATH: &str = "logs/telemetry.jsonl";
 
@@ -241,8 +233,7 @@ impl TelemetryBuilder {
         let posthog_host = env
             .posthog_host
             .clone()
-            .or_else(|| self.posthog_host.clone())
-            .unwrap_or_else(default_posthog_host);
+            .or_else(|| self.posthog_host.clone());
         let jsonl_path = self
             .jsonl_path
             .clone()
@@ -538,15 +529,6 @@ impl Inner {
             machine.consent = on_disk;
             self.apply_locked(&mut machine);
         }
-    }
-
-    /// Whether the remote flag (if any) switched telemetry off.
-    fn remotely_disabled(&self) -> bool {
-        #[cfg(feature = "posthog")]
-        if let Some(remote) = &self.remote {
-            return remote.disabled();
-        }
-        false
     }
 
     fn worker_setup(&self) -> WorkerSetup {

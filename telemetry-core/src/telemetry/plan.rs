@@ -25,14 +25,14 @@ pub(super) enum SinkPlan {
 }
 
 impl SinkPlan {
-    /// Precedence: the dry run, then a sink given in code, then PostHog when a key is set,
-    /// else the JSONL file. Built without the `posthog` feature, a key is ignored with one
-    /// warning and events go to the JSONL file.
+    /// Precedence: the dry run, then a sink given in code, then PostHog when a key is set
+    /// (at `posthog_host`, else PostHog's default host), else the JSONL file. Built without
+    /// the `posthog` feature, a key is ignored with one warning and events go to the JSONL file.
     pub(super) fn choose(
         env: &EnvConfig,
         custom: Option<Box<dyn Sink>>,
         posthog_key: Option<String>,
-        posthog_host: String,
+        posthog_host: Option<String>,
         jsonl_path: PathBuf,
     ) -> SinkPlan {
         if env.debug {
@@ -104,9 +104,10 @@ impl SinkPlan {
     }
 }
 
-/// PostHog with the project key.
+/// PostHog with the project key, at the configured host or PostHog's default.
 #[cfg(feature = "posthog")]
-fn posthog_plan(key: String, host: String, _jsonl_path: PathBuf) -> SinkPlan {
+fn posthog_plan(key: String, host: Option<String>, _jsonl_path: PathBuf) -> SinkPlan {
+    let host = host.unwrap_or_else(crate::sink::posthog_default_host);
     SinkPlan::PostHog { key, host }
 }
 
@@ -114,7 +115,7 @@ fn posthog_plan(key: String, host: String, _jsonl_path: PathBuf) -> SinkPlan {
 /// JSONL file (the plan without a key), and the application is told once, at install (a
 /// library's `default-features = false` must not silently lose the binary's PostHog delivery).
 #[cfg(not(feature = "posthog"))]
-fn posthog_plan(_key: String, _host: String, jsonl_path: PathBuf) -> SinkPlan {
+fn posthog_plan(_key: String, _host: Option<String>, jsonl_path: PathBuf) -> SinkPlan {
     crate::warn::warn(&without_posthog_warning(&jsonl_path));
     SinkPlan::Jsonl(jsonl_path)
 }

@@ -151,6 +151,18 @@ impl Telemetry {
     }
 }
 
+impl super::Inner {
+    /// Whether the remote flag (if any) switched telemetry off (never, built without the
+    /// `posthog` feature).
+    pub(super) fn remotely_disabled(&self) -> bool {
+        #[cfg(feature = "posthog")]
+        if let Some(remote) = &self.remote {
+            return remote.disabled();
+        }
+        false
+    }
+}
+
 /// Which identity applies, and what that means, in words.
 fn identity_source(
     install_id_pinned: bool,
