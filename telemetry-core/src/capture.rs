@@ -195,21 +195,27 @@ impl Outcome for () {
     }
 }
 
-impl Outcome for http::StatusCode {
-    fn is_success(&self) -> bool {
-        self.as_u16() < 400
-    }
-}
+/// HTTP responses (feature `http`, on by default): a status below 400 is a success.
+#[cfg(feature = "http")]
+mod http_outcome {
+    use super::Outcome;
 
-impl<B> Outcome for http::Response<B> {
-    fn is_success(&self) -> bool {
-        self.status().as_u16() < 400
+    impl Outcome for http::StatusCode {
+        fn is_success(&self) -> bool {
+            self.as_u16() < 400
+        }
     }
-}
 
-impl<T> Outcome for (http::StatusCode, T) {
-    fn is_success(&self) -> bool {
-        self.0.as_u16() < 400
+    impl<B> Outcome for http::Response<B> {
+        fn is_success(&self) -> bool {
+            self.status().as_u16() < 400
+        }
+    }
+
+    impl<T> Outcome for (http::StatusCode, T) {
+        fn is_success(&self) -> bool {
+            self.0.as_u16() < 400
+        }
     }
 }
 
@@ -235,6 +241,11 @@ mod tests {
         assert!(!Err::<(), ()>(()).is_success());
         assert!(Some(1).is_success());
         assert!(!None::<u8>.is_success());
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn http_outcomes_fail_from_400() {
         // Trait calls: `StatusCode` has an inherent `is_success` that means 2xx only.
         assert!(Outcome::is_success(&http::StatusCode::FOUND));
         assert!(!Outcome::is_success(&http::StatusCode::NOT_FOUND));

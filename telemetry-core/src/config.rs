@@ -144,7 +144,7 @@ pub struct EnvConfig {
     /// `TELEMETRY_STATE_DIR`, if set and not blank.
     pub state_dir: Option<PathBuf>,
     /// `TELEMETRY_REMOTE_FLAG`, if set and not blank: the PostHog feature flag that can switch
-    /// telemetry off remotely (see [`remote`](crate::remote)).
+    /// telemetry off remotely (the `remote` module, feature `posthog`).
     pub remote_flag: Option<String>,
 }
 

@@ -39,6 +39,7 @@
 
 pub mod capture;
 pub mod catalog;
+#[cfg(feature = "posthog")]
 pub mod catalog_push;
 pub mod config;
 pub mod definition;
@@ -48,6 +49,7 @@ pub mod lifecycle;
 pub use telemetry_naming as naming;
 pub mod pipeline;
 pub mod property;
+#[cfg(feature = "posthog")]
 pub mod remote;
 pub mod sink;
 pub mod spool;

@@ -10,6 +10,7 @@ use crate::config::{EnvConfig, Reason, Switch, cleartext_host_warning, decide_pe
 use crate::fingerprint::Identity;
 use crate::lifecycle::runner::LifecycleRunner;
 use crate::pipeline::{self, PipelineConfig, WorkerHandle, WorkerSetup};
+#[cfg(feature = "posthog")]
 use crate::remote::Remote;
 use crate::sink::Sink;
 use crate::spool::{Spool, SpoolLimits};
@@ -18,6 +19,7 @@ use crate::wire::InstallContext;
 use spool::spool_for;
 
 mod plan;
+#[cfg(feature = "posthog")]
 mod remote_setup;
 mod spool;
 mod status;
@@ -67,6 +69,7 @@ pub struct TelemetryBuilder {
     request_timeout: Duration,
     gzip: bool,
     spool_limits: SpoolLimits,
+    #[cfg(feature = "posthog")]
     remote: remote_setup::RemoteConfig,
 }
 
@@ -87,6 +90,7 @@ impl Default for TelemetryBuilder {
             request_timeout: Duration::from_secs(5),
             gzip: true,
             spool_limits: SpoolLimits::default(),
+            #[cfg(feature = "posthog")]
             remote: remote_setup::RemoteConfig::default(),
         }
     }
@@ -229,16 +233,13 @@ impl TelemetryBuilder {
         let posthog_host = env
             .posthog_host
             .clone()
-            .or_else(|| self.posthog_host.clone())
-            .unwrap_or_else(crate::sink::posthog_default_host);
+            .or_else(|| self.posthog_host.clone());
         let jsonl_path = self
             .jsonl_path
             .clone()
             .unwrap_or_else(|| PathBuf::from(DEFAULT_JSONL_PATH));
         let plan = SinkPlan::choose(&env, self.sink, posthog_key, posthog_host, jsonl_path);
-        if let SinkPlan::PostHog { host, .. } = &plan
-            && let Some(warning) = cleartext_host_warning(host)
-        {
+        if let Some(warning) = plan.posthog_host().and_then(cleartext_host_warning) {
             crate::warn::warn(&warning);
         }
         let state_dir = env
@@ -255,6 +256,7 @@ impl TelemetryBuilder {
             &app_version,
             crate::environment::EnvironmentInfo::current(),
         ));
+        #[cfg(feature = "posthog")]
         let remote = self.remote.build(&env, &plan, self.request_timeout, &store);
         let mut pipeline = lock_pipeline();
         pipeline.generations += 1;
@@ -273,6 +275,7 @@ impl TelemetryBuilder {
             health_interval: self.health_interval,
             identity: Arc::new(RwLock::new(identity)),
             context,
+            #[cfg(feature = "posthog")]
             remote,
             generation,
             machine: Mutex::new(Machine {
@@ -349,6 +352,7 @@ struct Inner {
     /// What every event carries about the install, computed once.
     context: Arc<InstallContext>,
     /// The remote kill switch, when a flag is configured and events go to PostHog.
+    #[cfg(feature = "posthog")]
     remote: Option<Arc<Remote>>,
     /// This installation's number; it drives the pipeline while it is the latest.
     generation: u64,
@@ -389,8 +393,7 @@ impl Telemetry {
     /// Whether events are currently captured and sent: local consent has telemetry on, and
     /// the remote flag (if any) has not switched it off.
     pub fn is_enabled(&self) -> bool {
-        self.inner.lock_machine().decision.0
-            && !self.inner.remote.as_ref().is_some_and(|r| r.disabled())
+        self.inner.lock_machine().decision.0 && !self.inner.remotely_disabled()
     }
 
     /// Persists an opt-in (or opt-out) decision and applies it at once: turning on starts
@@ -534,6 +537,7 @@ impl Inner {
             sink: self.plan.build(self.request_timeout, self.gzip),
             identity: self.identity.clone(),
             context: self.context.clone(),
+            #[cfg(feature = "posthog")]
             remote: self.remote.as_ref().map(|r| {
                 r.attach(
                     self.identity.clone(),

@@ -146,6 +146,7 @@ pub fn exit_if_requested_with(app: AppInfo) {
 
 fn serve_if_requested(app: impl FnOnce() -> AppInfo) {
     // --telemetry-catalog=push|push-dry-run: the catalog into PostHog (crate::catalog_push).
+    #[cfg(feature = "posthog")]
     if let Some(mode) = crate::catalog_push::requested(std::env::args_os().skip(1)) {
         std::process::exit(crate::catalog_push::run(mode, &catalog()));
     }

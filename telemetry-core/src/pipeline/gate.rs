@@ -112,6 +112,7 @@ pub(super) fn begin(epoch: u64) -> Option<Attempt> {
 
 /// Whether the batch this thread is delivering may still be sent: a sink calls this before
 /// each retry. True outside a delivery (a sink used on its own).
+#[cfg(feature = "posthog")]
 pub(crate) fn may_send() -> bool {
     match DELIVERING.with(Cell::get) {
         Some(epoch) => {

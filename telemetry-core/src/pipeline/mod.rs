@@ -28,6 +28,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 
 pub use counters::Stats;
+#[cfg(feature = "posthog")]
 pub(crate) use gate::may_send;
 pub(crate) use worker::{Lifecycle, WorkerHandle, WorkerSetup};
 
@@ -135,6 +136,7 @@ pub(crate) fn withdraw() -> u64 {
 }
 
 /// The pipeline's epoch now (see `gate.rs`): a request on its behalf started later checks it.
+#[cfg(feature = "posthog")]
 pub(crate) fn current_epoch() -> u64 {
     gate::epoch()
 }
@@ -142,6 +144,7 @@ pub(crate) fn current_epoch() -> u64 {
 /// Begins a request on the pipeline's behalf that is not a delivery (the remote flag's
 /// evaluation), if `epoch` is still current: a withdrawal waits for it like for a delivery
 /// attempt, and none begins after it. The request ends when the guard is dropped.
+#[cfg(feature = "posthog")]
 pub(crate) fn begin_request(epoch: u64) -> Option<impl Sized> {
     gate::begin(epoch)
 }

@@ -17,6 +17,7 @@ use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, gate, local, queu
 use crate::audit::{self, Outcome};
 use crate::capture::Capture;
 use crate::fingerprint::Identity;
+#[cfg(feature = "posthog")]
 use crate::remote::Attached;
 use crate::sink::{Sink, SinkError};
 use crate::spool::Spool;
@@ -41,6 +42,7 @@ pub(crate) struct WorkerSetup {
     /// The outage spool (PostHog only): failed batches wait there for a later attempt.
     pub spool: Option<Arc<Spool>>,
     /// The remote kill switch, when a flag is configured (see `remote`).
+    #[cfg(feature = "posthog")]
     pub remote: Option<Attached>,
 }
 
@@ -88,10 +90,7 @@ impl WorkerHandle {
         let mut setup = setup;
         let leftovers = Leftovers::for_setup(&setup);
         let outage = setup.spool.take().map(Outage::new);
-        let remote_wake = setup
-            .remote
-            .as_ref()
-            .map_or_else(crossbeam_channel::never, |a| a.remote().wake().clone());
+        let remote_wake = remote::wake(&setup);
         let worker = Worker {
             outage,
             remote_wake,

@@ -16,6 +16,9 @@
 //!   (counted the same way).
 //! - Flag unknown, or the flags service unreachable or failing: the last decision persisted in
 //!   the install state, else on.
+//!
+//! Part of the `posthog` feature (on by default), like the builder's `remote_flag*` methods
+//! and [`Status::remote`](crate::Status::remote).
 
 pub mod decision;
 mod flags;

@@ -5,11 +5,13 @@
 
 mod jsonl;
 mod memory;
+#[cfg(feature = "posthog")]
 mod posthog;
 mod stderr;
 
 pub use jsonl::JsonlSink;
 pub use memory::{MemoryEvents, MemorySink};
+#[cfg(feature = "posthog")]
 pub use posthog::{PostHogOptions, PostHogSink, posthog_default_host};
 pub use stderr::StderrSink;
 

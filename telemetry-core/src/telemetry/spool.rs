@@ -42,9 +42,7 @@ pub(super) fn spool_for(
     store: &StateStore,
     limits: SpoolLimits,
 ) -> Option<Arc<Spool>> {
-    let SinkPlan::PostHog { key, host } = plan else {
-        return None;
-    };
+    let (key, host) = plan.posthog()?;
     let dir = store.path().parent()?;
     store
         .is_persistent()

@@ -7,6 +7,7 @@ use chrono::Utc;
 use super::Telemetry;
 use crate::config::Reason;
 use crate::pipeline::{self, Stats};
+#[cfg(feature = "posthog")]
 use crate::remote::RemoteStatus;
 
 /// Where the install's identity (its fingerprint) comes from.
@@ -79,6 +80,7 @@ pub struct Status {
     pub spool_pending: u64,
     /// The remote kill switch (`TELEMETRY_REMOTE_FLAG`), when a flag is configured and events
     /// go to PostHog: its key, last decision, when it was evaluated, the events it drops.
+    #[cfg(feature = "posthog")]
     pub remote: Option<RemoteStatus>,
 }
 
@@ -86,15 +88,17 @@ impl Telemetry {
     /// Status for an admin page.
     pub fn status(&self) -> Status {
         let inner = &self.inner;
-        let ((mut enabled, mut reason), shut_down) = {
+        let ((enabled, reason), shut_down) = {
             let machine = inner.lock_machine();
             (machine.decision.clone(), machine.shut_down)
         };
+        #[cfg(feature = "posthog")]
         let remote = inner.remote.as_ref().map(|r| r.status());
-        if let Some(remote) = remote.as_ref().filter(|r| enabled && r.disabled) {
-            enabled = false;
-            reason = Reason::Remote(remote.flag.clone());
-        }
+        #[cfg(feature = "posthog")]
+        let (enabled, reason) = match remote.as_ref().filter(|r| enabled && r.disabled) {
+            Some(remote) => (false, Reason::Remote(remote.flag.clone())),
+            None => (enabled, reason),
+        };
         let fingerprint = inner
             .identity
             .read()
@@ -141,8 +145,21 @@ impl Telemetry {
             counters: pipeline::stats(),
             spool_file: inner.spool.as_ref().map(|s| s.path()),
             spool_pending: inner.spool.as_ref().map_or(0, |s| s.pending() as u64),
+            #[cfg(feature = "posthog")]
             remote,
         }
+    }
+}
+
+impl super::Inner {
+    /// Whether the remote flag (if any) switched telemetry off (never, built without the
+    /// `posthog` feature).
+    pub(super) fn remotely_disabled(&self) -> bool {
+        #[cfg(feature = "posthog")]
+        if let Some(remote) = &self.remote {
+            return remote.disabled();
+        }
+        false
     }
 }
 

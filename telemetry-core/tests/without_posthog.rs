@@ -1,0 +1,95 @@
+//! telemetry-core built without its `posthog` feature (a library's `default-features = false`,
+//! or a binary that turned it off): a configured PostHog key cannot be used, so the install
+//! warns once and keeps events in the local JSONL log instead of failing or losing them.
+//!
+//! Runs only in that build: `cargo test -p telemetry-core --no-default-features --test without_posthog`
+//! (`.ci/run` does).
+#![cfg(not(feature = "posthog"))]
+
+use std::sync::{Arc, Mutex};
+
+use telemetry_core::Telemetry;
+
+/// A `tracing` subscriber that records the message of every WARN event.
+#[derive(Clone, Default)]
+struct Warnings(Arc<Mutex<Vec<String>>>);
+
+struct MessageVisitor<'a>(&'a mut String);
+
+impl tracing::field::Visit for MessageVisitor<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            *self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl tracing::Subscriber for Warnings {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        if *event.metadata().level() == tracing::Level::WARN {
+            let mut message = String::new();
+            event.record(&mut MessageVisitor(&mut message));
+            self.0.lock().unwrap().push(message);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn a_posthog_key_without_the_feature_warns_once_and_keeps_events_in_the_jsonl_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("events.jsonl");
+    let warnings = Warnings::default();
+    let telemetry = tracing::subscriber::with_default(warnings.clone(), || {
+        Telemetry::builder()
+            .app("without-posthog", "1.0.0")
+            .enabled_by_default(true)
+            .posthog("phc_configured_but_unusable", None)
+            .state_dir(dir.path().join("state"))
+            .jsonl_path(&jsonl)
+            .install()
+    });
+
+    let messages = warnings.0.lock().unwrap().clone();
+    let about_posthog: Vec<_> = messages
+        .iter()
+        .filter(|m| m.contains("PostHog project key"))
+        .collect();
+    assert_eq!(about_posthog.len(), 1, "{messages:?}");
+    assert!(
+        about_posthog[0].contains("without its `posthog` feature")
+            && about_posthog[0].contains(&jsonl.display().to_string()),
+        "{}",
+        about_posthog[0]
+    );
+
+    // The safe default: on, delivering to the JSONL log, and events arrive there.
+    let status = telemetry.status();
+    assert!(status.enabled, "{status:?}");
+    assert_eq!(status.sink, "jsonl");
+    assert_eq!(status.sink_target, Some(jsonl.display().to_string()));
+    telemetry_core::track!(
+        "build.checked",
+        description = "An event captured by a build without the posthog feature."
+    );
+    assert!(telemetry.flush());
+    let log = std::fs::read_to_string(&jsonl).unwrap();
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(
+        events.iter().any(|e| e["event"] == "build.checked"),
+        "{log}"
+    );
+    telemetry.shutdown();
+}
