@@ -16,13 +16,43 @@
 //! assert!(names.contains(&"project.created"));
 //! ```
 //!
-//! # The pipeline, file by file
+//! # Public API
 //!
-//! `telemetry-macros` (the `#[track_event]` / `track!` expansion) → [`definition`] (what the
-//! catalog holds) → [`catalog()`] (collected with `inventory`) → [`capture`] (the hot path) →
-//! [`pipeline`] (bounded queue and worker) → [`wire`] (the event as sent) → [`sink`]
-//! (PostHog, JSONL file, stderr, memory), and the [`spool`] that keeps what PostHog did not take
-//! until it does.
+//! Everything below is the crate's semver promise; every other module is private.
+//!
+//! Declaring events:
+//!
+//! - [`track_event`]: the attribute that declares an event and captures it when the function runs.
+//! - [`track!`]: captures an event from inside a body.
+//! - [`PropertyValue`](derive@PropertyValue): the derive for enums and newtypes sent as properties.
+//! - [`PropertyValue`](trait@PropertyValue): the sealed trait of property values.
+//! - [`Hashed`]: a value sent only as a salted SHA-256 (identifiers).
+//! - [`HashSource`] and [`HashInput`]: what `Hashed(..)` and `distinct_id = ..` accept.
+//! - [`PropValue`], [`StaticText`] and [`ValueKind`]: a property value as captured, and its kind.
+//! - [`Outcome`]: what `on = "success"` / `"failure"` ask of a return value.
+//!
+//! Running the pipeline:
+//!
+//! - [`Telemetry`] and [`TelemetryBuilder`]: install, consent, forget, flush, shutdown.
+//! - [`Status`] and [`IdentitySource`]: what an admin page shows.
+//! - [`RemoteStatus`] and [`DecisionSource`]: the remote kill switch, as [`Status`] shows it.
+//! - [`Stats`] and [`stats()`]: the pipeline's counters.
+//! - [`EnvConfig`], [`Switch`] and [`Reason`]: the environment switches, and why telemetry is on.
+//! - [`SpoolLimits`]: the outage spool's bounds.
+//! - [`DEFAULT_JSONL_PATH`]: where events go when no PostHog key is set.
+//! - [`sink`]: the [`Sink`](sink::Sink) trait, its [`WireEvent`](sink::WireEvent), the memory sink.
+//!
+//! The catalog and its documents:
+//!
+//! - [`catalog()`] and [`Catalog`]: every event this binary can send.
+//! - [`catalog`](mod@catalog): its renderers, document check, diff, lints and command line.
+//! - [`app_info!`]: the application's name for the documents, from Cargo.
+//! - [`EventDef`], [`PropDef`], [`Classification`], [`Site`], [`Trigger`]: what the catalog holds.
+//! - [`naming`]: the rules for event and property names.
+//!
+//! Testing:
+//!
+//! - [`testing`]: record the events a closure or future emitted, without a pipeline.
 //!
 //! # Linking caveat
 //!
@@ -31,34 +61,39 @@
 //! (they would never be sent either). If your handlers live in a crate that `main` does not
 //! otherwise reference, name it once:
 //!
-//! ```ignore
+//! ```
+//! # mod my_handlers {} // stands for the library crate whose handlers are missing
 //! use my_handlers as _; // links my_handlers, so its events are in the catalog
 //! ```
 
 #![warn(missing_docs)]
 
-pub mod capture;
 pub mod catalog;
-pub mod catalog_push;
-pub mod config;
-pub mod definition;
-pub mod environment;
-pub mod fingerprint;
-pub mod lifecycle;
-pub use telemetry_naming as naming;
-pub mod pipeline;
-pub mod property;
-pub mod remote;
 pub mod sink;
-pub mod spool;
-pub mod state;
 pub mod testing;
-pub mod wire;
+pub use telemetry_naming as naming;
 
+// The pipeline, file by file: `telemetry-macros` (the expansion) -> `definition` (what the
+// catalog holds) -> `catalog` (collected with `inventory`) -> `capture` (the hot path) ->
+// `pipeline` (bounded queue and worker) -> `wire` (the event as sent) -> `sink`, and the
+// `spool` that keeps what PostHog did not take until it does.
 mod audit;
+mod capture;
+mod catalog_push;
+mod config;
+mod definition;
+mod environment;
+mod fingerprint;
+mod lifecycle;
+mod pipeline;
+mod property;
+mod remote;
+mod spool;
+mod state;
 mod switch;
 mod telemetry;
 mod warn;
+mod wire;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -66,8 +101,13 @@ pub mod __private;
 
 pub use capture::Outcome;
 pub use catalog::{Catalog, catalog};
+pub use config::{EnvConfig, Reason, Switch};
 pub use definition::{Classification, EventDef, PropDef, Site, Trigger};
-pub use pipeline::Stats;
-pub use property::{HashInput, HashSource, Hashed, PropValue, PropertyValue, ValueKind};
+pub use pipeline::{Stats, stats};
+pub use property::{
+    HashInput, HashSource, Hashed, PropValue, PropertyValue, StaticText, ValueKind,
+};
+pub use remote::{DecisionSource, RemoteStatus};
+pub use spool::SpoolLimits;
 pub use telemetry::{DEFAULT_JSONL_PATH, IdentitySource, Status, Telemetry, TelemetryBuilder};
 pub use telemetry_macros::{PropertyValue, track, track_event};

@@ -318,7 +318,7 @@ impl TelemetryBuilder {
 /// Dropping the last clone shuts the pipeline down like [`Telemetry::shutdown`].
 ///
 /// ```
-/// use telemetry_core::{Telemetry, config::EnvConfig};
+/// use telemetry_core::{EnvConfig, Telemetry};
 /// let telemetry = Telemetry::builder()
 ///     .app("doc-app", "1.0.0")
 ///     .env(EnvConfig::default()) // nothing set: off by default

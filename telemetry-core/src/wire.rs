@@ -67,8 +67,8 @@ pub const AUTOMATIC_PROPERTIES: &[(&str, &str)] = &[
 /// per install (the version once sanitised, the environment once detected), never per event.
 ///
 /// ```
-/// use telemetry_core::environment::EnvironmentInfo;
-/// use telemetry_core::wire::InstallContext;
+/// use telemetry_core::__private::internals::environment::EnvironmentInfo;
+/// use telemetry_core::__private::internals::wire::InstallContext;
 ///
 /// let ctx = InstallContext::new("1.2.0", EnvironmentInfo::current());
 /// let names: Vec<_> = ctx.properties().iter().map(|(name, _)| *name).collect();

@@ -6,11 +6,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use telemetry_core::environment::EnvironmentInfo;
-use telemetry_core::lifecycle::schedule::{
+use telemetry_core::__private::internals::environment::EnvironmentInfo;
+use telemetry_core::__private::internals::lifecycle::{
     DEFAULT_HEALTH_INTERVAL, Ping, PingKind, due_pings, mark_sent,
 };
-use telemetry_core::state::StateStore;
+use telemetry_core::__private::internals::state::StateStore;
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-06-01T08:00:00Z")

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use telemetry_core::fingerprint;
-use telemetry_core::state::{Consent, StateStore, effective_salt};
+use telemetry_core::__private::internals::fingerprint;
+use telemetry_core::__private::internals::state::{Consent, StateStore, effective_salt};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -617,11 +617,11 @@ fn a_corrupt_file_keeps_a_readable_opt_out() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("install.json"), corrupt).unwrap();
-        let state = telemetry_core::state::StateStore::open(dir.path()).state();
+        let state = telemetry_core::__private::internals::state::StateStore::open(dir.path()).state();
         assert_eq!(state.consent.as_ref().map(|c| c.enabled), Some(false), "{state:?}");
         assert!(!state.consent_lost);
         // And it is on disk for the next start.
-        let again = telemetry_core::state::StateStore::open(dir.path()).state();
+        let again = telemetry_core::__private::internals::state::StateStore::open(dir.path()).state();
         assert_eq!(again.consent.map(|c| c.enabled), Some(false));
     }
 }
@@ -635,25 +635,25 @@ fn a_corrupt_file_without_a_readable_opt_out_loses_the_consent() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("install.json"), corrupt).unwrap();
-        let store = telemetry_core::state::StateStore::open(dir.path());
+        let store = telemetry_core::__private::internals::state::StateStore::open(dir.path());
         let state = store.state();
         assert!(state.consent.is_none() && state.consent_lost, "{state:?}");
         assert!(
-            telemetry_core::state::StateStore::open(dir.path())
+            telemetry_core::__private::internals::state::StateStore::open(dir.path())
                 .state()
                 .consent_lost,
             "persisted: still off at the next start"
         );
         // A decision clears it.
         store.update(|s| {
-            s.record_consent(telemetry_core::state::Consent::new(
+            s.record_consent(telemetry_core::__private::internals::state::Consent::new(
                 true,
                 "admin",
                 chrono::Utc::now(),
             ))
         });
         assert!(
-            !telemetry_core::state::StateStore::open(dir.path())
+            !telemetry_core::__private::internals::state::StateStore::open(dir.path())
                 .state()
                 .consent_lost
         );
@@ -676,7 +676,7 @@ fn state_files_are_owner_only_and_never_written_through_a_symlink() {
     symlink(&victim, state_dir.join("install.json")).unwrap();
     symlink(&victim, state_dir.join("install.json.lock")).unwrap();
 
-    let store = telemetry_core::state::StateStore::open(&state_dir);
+    let store = telemetry_core::__private::internals::state::StateStore::open(&state_dir);
     store.update(|s| s.last_version = Some("1.0.0".into()));
 
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
@@ -695,7 +695,7 @@ fn state_files_are_owner_only_and_never_written_through_a_symlink() {
 
     // A fresh directory: the directory 0700, the state and the lock file 0600.
     let fresh = dir.path().join("fresh/nested");
-    let _store = telemetry_core::state::StateStore::open(&fresh);
+    let _store = telemetry_core::__private::internals::state::StateStore::open(&fresh);
     assert_eq!(mode(&fresh), 0o700);
     assert_eq!(mode(&fresh.join("install.json")), 0o600);
     assert_eq!(mode(&fresh.join("install.json.lock")), 0o600);
@@ -705,7 +705,7 @@ fn state_files_are_owner_only_and_never_written_through_a_symlink() {
 
 #[test]
 fn install_state_debug_shows_no_install_id_or_salt() {
-    let state = telemetry_core::state::InstallState::new();
+    let state = telemetry_core::__private::internals::state::InstallState::new();
     let salt = serde_json::to_value(&state).unwrap()["salt"]
         .as_str()
         .unwrap()
@@ -722,7 +722,7 @@ fn install_state_debug_shows_no_install_id_or_salt() {
 #[test]
 fn state_store_debug_shows_no_install_id_or_salt() {
     let dir = tempfile::tempdir().unwrap();
-    let store = telemetry_core::state::StateStore::open(dir.path());
+    let store = telemetry_core::__private::internals::state::StateStore::open(dir.path());
     let state = store.state();
     let salt = serde_json::to_value(&state).unwrap()["salt"]
         .as_str()

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use telemetry_core::config::{EnvConfig, Switch};
-use telemetry_core::environment::EnvironmentInfo;
+use telemetry_core::{EnvConfig, Switch};
+use telemetry_core::__private::internals::environment::EnvironmentInfo;
 use telemetry_core::{Telemetry, track_event};
 use telemetry_tests::capture_server::{CaptureServer, Mode};
 use telemetry_tests::child::temp_dir;
@@ -69,7 +69,7 @@ fn a_user_event_under_a_hashed_id_carries_the_install_fingerprint_and_context() 
         assert_eq!(props["environment"], env.environment.as_str());
         assert_eq!(props["deployment_method"], env.deployment_method.as_str());
         assert_eq!(props["$lib"], "telemetry-core");
-        assert_eq!(props["$lib_version"], telemetry_core::wire::LIB_VERSION);
+        assert_eq!(props["$lib_version"], telemetry_core::__private::internals::wire::LIB_VERSION);
         assert_eq!(props["$process_person_profile"], false);
         assert_eq!(props["$geoip_disable"], true);
         assert!(props.get("$ip").is_none());
@@ -81,7 +81,7 @@ fn a_user_event_under_a_hashed_id_carries_the_install_fingerprint_and_context() 
             .map(String::as_str)
             .collect();
         names.sort_unstable();
-        let mut expected: Vec<&str> = telemetry_core::wire::AUTOMATIC_PROPERTIES
+        let mut expected: Vec<&str> = telemetry_core::__private::internals::wire::AUTOMATIC_PROPERTIES
             .iter()
             .map(|(name, _)| *name)
             .chain(["remember"])

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use telemetry_core::Telemetry;
-use telemetry_core::config::{EnvConfig, Switch};
+use telemetry_core::{EnvConfig, Switch};
 use telemetry_core::sink::MemorySink;
 
 #[test]

@@ -92,7 +92,7 @@ pub struct Stats {
     pub sink_panics: u64,
     /// Events of this run written to the outage spool because delivery failed (they are also
     /// in `failed`) or because they were on the wire when a shutdown gave up (also in
-    /// `dropped`). See the module docs of [`spool`](crate::spool).
+    /// `dropped`). See [`SpoolLimits`](crate::SpoolLimits).
     pub spooled: u64,
     /// Events delivered from the outage spool, captured by this run or an earlier one (not in
     /// `sent`, which counts first attempts).

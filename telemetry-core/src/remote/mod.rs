@@ -1,6 +1,6 @@
 //! The remote kill switch: a PostHog feature flag (`TELEMETRY_REMOTE_FLAG` or
-//! [`TelemetryBuilder::remote_flag`](crate::TelemetryBuilder::remote_flag)) that can switch
-//! telemetry off, or drop some events, for an install, from PostHog.
+//! [`TelemetryBuilder::remote_flag`](crate::TelemetryBuilder::remote_flag), whose docs are the
+//! user's description) that can switch telemetry off, or drop some events, for an install.
 //!
 //! The flag is evaluated through posthog-rs for the install fingerprint, on a thread of its own
 //! (never the caller's, never inside an async runtime), when the pipeline's worker starts and

@@ -1,25 +1,28 @@
-//! Where rendered events go: PostHog, a JSONL file, stderr (dry run) or memory.
+//! Where rendered events go: PostHog, a JSONL file, stderr (dry run), memory, or a sink of your
+//! own.
 //!
 //! A sink runs on the pipeline's worker thread only, so it may block on I/O; the handlers that
-//! captured the events never wait for it.
+//! captured the events never wait for it. Public here: the [`Sink`] trait, the [`WireEvent`] it
+//! receives, its [`SinkError`], and the [`MemorySink`] for tests; the built-in PostHog, JSONL
+//! and stderr sinks are chosen by [`TelemetryBuilder`](crate::TelemetryBuilder) and the
+//! environment.
 
 mod jsonl;
 mod memory;
 mod posthog;
 mod stderr;
 
-pub use jsonl::JsonlSink;
+pub(crate) use jsonl::JsonlSink;
 pub use memory::{MemoryEvents, MemorySink};
-pub use posthog::{PostHogOptions, PostHogSink, posthog_default_host};
-pub use stderr::StderrSink;
+pub(crate) use posthog::{PostHogOptions, PostHogSink, posthog_default_host};
+pub(crate) use stderr::StderrSink;
 
-use crate::wire::WireEvent;
+pub use crate::wire::WireEvent;
 
 /// A destination for rendered events.
 ///
 /// ```
-/// use telemetry_core::sink::{Sink, SinkError};
-/// use telemetry_core::wire::WireEvent;
+/// use telemetry_core::sink::{Sink, SinkError, WireEvent};
 ///
 /// struct Count(usize);
 /// impl Sink for Count {

@@ -37,7 +37,7 @@
 //!   one warning, rather than blocking the application.
 //!
 //! ```
-//! use telemetry_core::state::{Consent, StateStore};
+//! use telemetry_core::__private::internals::state::{Consent, StateStore};
 //!
 //! let dir = tempfile::tempdir().unwrap();
 //! let store = StateStore::open(dir.path());
