@@ -94,8 +94,15 @@ mod tests {
     fn an_identity_s_fingerprint_is_64_lowercase_hex() {
         let id = Identity::new(vec![7; 32], "install-1");
         assert_eq!(id.distinct_id().len(), 64);
-        assert!(id.distinct_id().chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')));
-        assert_ne!(id.distinct_id(), Identity::new(vec![8; 32], "install-1").distinct_id());
+        assert!(
+            id.distinct_id()
+                .chars()
+                .all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+        );
+        assert_ne!(
+            id.distinct_id(),
+            Identity::new(vec![8; 32], "install-1").distinct_id()
+        );
     }
 
     #[test]

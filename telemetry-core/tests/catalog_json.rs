@@ -2,8 +2,8 @@
 //! against the committed JSON Schema.
 
 use serde_json::{Value, json};
-use telemetry_core::catalog::{Format, SCHEMA_NAME};
 use telemetry_core::__private::internals::wire::AUTOMATIC_PROPERTIES;
+use telemetry_core::catalog::{Format, SCHEMA_NAME};
 use telemetry_core::{Classification, EventDef, PropDef, Site, Trigger, ValueKind};
 
 // Hand-written definitions, as `#[track_event]` would register them. Fixed line numbers keep the

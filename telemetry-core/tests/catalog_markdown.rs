@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use telemetry_core::catalog::Format;
 use telemetry_core::__private::internals::wire::AUTOMATIC_PROPERTIES;
+use telemetry_core::catalog::Format;
 use telemetry_core::{EventDef, PropDef, Site, Trigger, ValueKind};
 
 const fn site(function: &'static str, line: u32) -> Site {

@@ -118,9 +118,7 @@ fn delivered_spooled_recovered_and_dropped_events_are_in_the_audit_trail() {
         exported(rows);
     }
     telemetry.flush();
-    wait("20 spooled", || {
-        telemetry_core::stats().spooled >= 20
-    });
+    wait("20 spooled", || telemetry_core::stats().spooled >= 20);
     let spooled = audit(&records, "spooled");
     assert_eq!(spooled.len(), 20, "{spooled:?}");
     let dropped = audit(&records, "dropped");

@@ -2,8 +2,8 @@
 //! with the same checks, run on stable in CI): never a panic, nothing accepted from a file that
 //! is not bound to this destination, and a claim never yields more than the reader accepts.
 
-use telemetry_core::SpoolLimits;
 use telemetry_core::__private::internals::spool::{FORMAT, Spool, parse};
+use telemetry_core::SpoolLimits;
 
 const HOST: &str = "http://127.0.0.1:1";
 const KEY: &str = "phc_reader";

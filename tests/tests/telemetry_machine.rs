@@ -8,9 +8,9 @@
 use std::sync::{Barrier, Mutex};
 use std::time::Duration;
 
-use telemetry_core::{EnvConfig, Reason, Switch};
-use telemetry_core::sink::MemorySink;
 use telemetry_core::__private::internals::state::StateStore;
+use telemetry_core::sink::MemorySink;
+use telemetry_core::{EnvConfig, Reason, Switch};
 use telemetry_core::{IdentitySource, Telemetry, track_event};
 
 static TURN: Mutex<()> = Mutex::new(());

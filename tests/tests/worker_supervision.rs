@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use telemetry_core::EnvConfig;
-use telemetry_core::stats;
-use telemetry_core::sink::{Sink, SinkError};
 use telemetry_core::sink::WireEvent;
+use telemetry_core::sink::{Sink, SinkError};
+use telemetry_core::stats;
 use telemetry_core::{Telemetry, track_event};
 
 /// Makes the sink panic.

@@ -45,7 +45,6 @@ use std::io::Write;
 
 use crate::catalog::{Catalog, FLAG};
 
-
 /// The host used when `POSTHOG_CLI_HOST` is unset: PostHog's US cloud app.
 pub const DEFAULT_HOST: &str = "https://us.posthog.com";
 

@@ -7,8 +7,7 @@
 /// The install state file and its store.
 pub mod state {
     pub use crate::state::{
-        Consent, InstallState, PersistedConsent, STATE_FILE_NAME, Salt, StateStore,
-        effective_salt,
+        Consent, InstallState, PersistedConsent, STATE_FILE_NAME, Salt, StateStore, effective_salt,
     };
 }
 
