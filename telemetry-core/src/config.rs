@@ -15,6 +15,12 @@ pub const TRUTHY: &[&str] = &["true", "1", "yes", "on"];
 pub const FALSY: &[&str] = &["false", "0", "no", "off", ""];
 
 /// How an `ENABLE_TELEMETRY` value was read.
+///
+/// ```
+/// use telemetry_core::{EnvConfig, Switch};
+/// let env = EnvConfig::from_lookup(|k| (k == "ENABLE_TELEMETRY").then(|| "maybe".to_owned()));
+/// assert_eq!(env.enable, Some(Switch::Invalid("maybe".into()))); // off, with a warning
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Switch {
     /// A truthy value.
@@ -123,6 +129,18 @@ pub fn cleartext_host_warning(host: &str) -> Option<String> {
 ///
 /// `Debug` never prints the API key, `TELE_SALT` or `TELEMETRY_INSTALL_ID`, only whether they
 /// are set.
+///
+/// ```
+/// use telemetry_core::{EnvConfig, Switch, Telemetry};
+/// let dir = tempfile::tempdir().unwrap();
+/// let telemetry = Telemetry::builder()
+///     .app("doc-app", "1.0.0")
+///     .state_dir(dir.path())
+///     .env(EnvConfig { do_not_track: true, enable: Some(Switch::On), ..EnvConfig::default() })
+///     .install();
+/// assert!(!telemetry.is_enabled()); // DO_NOT_TRACK wins
+/// # telemetry.shutdown();
+/// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct EnvConfig {
     /// `ENABLE_TELEMETRY`, if set.
@@ -151,6 +169,11 @@ pub struct EnvConfig {
 
 impl EnvConfig {
     /// Reads the process environment.
+    ///
+    /// ```
+    /// let env = telemetry_core::EnvConfig::from_env();
+    /// println!("{env:?}"); // never shows the key, the salt or the install id
+    /// ```
     pub fn from_env() -> EnvConfig {
         EnvConfig::from_lookup(|name| std::env::var(name).ok())
     }
@@ -230,6 +253,19 @@ impl EnvConfig {
 }
 
 /// Which switch decided whether telemetry is on.
+///
+/// ```
+/// use telemetry_core::{EnvConfig, Reason, Telemetry};
+/// let dir = tempfile::tempdir().unwrap();
+/// let telemetry = Telemetry::builder()
+///     .state_dir(dir.path())
+///     .env(EnvConfig::default())
+///     .enabled_by_default(false)
+///     .install();
+/// assert_eq!(telemetry.status().reason_code, Reason::Code(false));
+/// assert_eq!(Reason::Code(false).to_string(), "disabled by the application's default");
+/// # telemetry.shutdown();
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "source", content = "detail", rename_all = "snake_case")]
 pub enum Reason {

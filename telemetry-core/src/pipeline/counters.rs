@@ -69,6 +69,12 @@ impl Counters {
 }
 
 /// A snapshot of the pipeline's counters since the process started.
+///
+/// ```
+/// let stats = telemetry_core::stats();
+/// // Every captured event is in exactly one bucket, or still queued.
+/// assert!(stats.captured >= stats.sent + stats.failed + stats.dropped);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Stats {
     /// Events handed to the pipeline by instrumented code.

@@ -40,6 +40,19 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60 * 60);
 pub const DEFAULT_HOLD: Duration = Duration::from_secs(5);
 
 /// Where the decision in force comes from.
+///
+/// ```
+/// use telemetry_core::{DecisionSource, EnvConfig, Telemetry};
+/// let dir = tempfile::tempdir().unwrap();
+/// let telemetry = Telemetry::builder()
+///     .state_dir(dir.path())
+///     .posthog("phc_project_key", None)
+///     .remote_flag("telemetry-kill-switch")
+///     .env(EnvConfig::default()) // off: the flag is never asked
+///     .install();
+/// assert_eq!(telemetry.status().remote.unwrap().source, DecisionSource::Default);
+/// # telemetry.shutdown();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionSource {
@@ -52,6 +65,21 @@ pub enum DecisionSource {
 }
 
 /// The remote kill switch as an admin page shows it.
+///
+/// ```
+/// use telemetry_core::{EnvConfig, Telemetry};
+/// let dir = tempfile::tempdir().unwrap();
+/// let telemetry = Telemetry::builder()
+///     .state_dir(dir.path())
+///     .posthog("phc_project_key", None)
+///     .remote_flag("telemetry-kill-switch")
+///     .env(EnvConfig::default())
+///     .install();
+/// let remote = telemetry.status().remote.unwrap();
+/// assert_eq!(remote.flag, "telemetry-kill-switch");
+/// assert!(!remote.disabled);
+/// # telemetry.shutdown();
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RemoteStatus {
     /// The feature flag key.
