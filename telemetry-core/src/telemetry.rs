@@ -292,14 +292,13 @@ impl TelemetryBuilder {
     /// same state file.
     ///
     /// ```no_run
-    /// fn main() {
-    ///     telemetry_core::catalog::exit_if_requested();
-    ///     let telemetry = telemetry_core::Telemetry::builder()
-    ///         .app("timetracker", env!("CARGO_PKG_VERSION"))
-    ///         .install();
-    ///     // ... run the application ...
-    ///     telemetry.shutdown();
-    /// }
+    /// // First thing in `main`:
+    /// telemetry_core::catalog::exit_if_requested();
+    /// let telemetry = telemetry_core::Telemetry::builder()
+    ///     .app("timetracker", env!("CARGO_PKG_VERSION"))
+    ///     .install();
+    /// // ... run the application ...
+    /// telemetry.shutdown();
     /// ```
     pub fn install(self) -> Telemetry {
         let app = (self.app_name.clone(), self.app_version.clone());

@@ -1,5 +1,6 @@
 //! Internals that the toolkit's own test packages reach (`telemetry-core/tests`, the workspace
-//! `tests` package, the fuzz targets, the examples' tests).
+//! `tests` package, the fuzz targets) and that the doc examples of internal items use (rustdoc
+//! runs those too, as tests from outside the crate).
 //!
 //! **Not part of the API** and hidden from the docs: every item here may change or vanish in any
 //! release. A user has a public path for what it needs (see the crate docs' "Public API").
@@ -31,7 +32,7 @@ pub mod fingerprint {
 
 /// The outage spool's file format.
 pub mod spool {
-    pub use crate::spool::{FORMAT, Header, Parsed, Spool, delete_all, parse};
+    pub use crate::spool::{FORMAT, Header, Spool, delete_all, parse};
 }
 
 /// The event as sent.

@@ -29,7 +29,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 pub use file::Claim;
-pub use record::{FORMAT, Header, Parsed, parse};
+pub use record::{FORMAT, Header, parse};
 
 /// Every spool file's name starts with this.
 const PREFIX: &str = "spool-";
