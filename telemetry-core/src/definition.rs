@@ -10,12 +10,12 @@ use crate::property::ValueKind;
 /// ```
 /// use telemetry_core::{Trigger, track_event};
 ///
-/// /// A report was exported.
-/// #[track_event("report.exported", on = "success")]
-/// fn export() -> Result<(), String> { Ok(()) }
+/// /// A backup was restored.
+/// #[track_event("backup.restored", on = "success")]
+/// fn restore() -> Result<(), String> { Ok(()) }
 ///
 /// let catalog = telemetry_core::catalog();
-/// assert_eq!(catalog.entry("report.exported").unwrap().trigger, Trigger::Success);
+/// assert_eq!(catalog.entry("backup.restored").unwrap().trigger, Trigger::Success);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
