@@ -6,9 +6,10 @@
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
-use telemetry_core::config::{
-    EnvConfig, FALSY, Switch, TRUTHY, decide, parse_do_not_track, parse_switch,
+use telemetry_core::__private::internals::config::{
+    FALSY, TRUTHY, decide, parse_do_not_track, parse_switch,
 };
+use telemetry_core::{EnvConfig, Switch};
 
 const VARS: [&str; 8] = [
     "ENABLE_TELEMETRY",

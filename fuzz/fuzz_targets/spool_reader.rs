@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use telemetry_core::spool::{FORMAT, Header, Spool, SpoolLimits, parse};
+use telemetry_core::SpoolLimits;
+use telemetry_core::__private::internals::spool::{FORMAT, Header, Spool, parse};
 
 const HOST: &str = "http://127.0.0.1:1";
 const KEY: &str = "phc_fuzz";
@@ -53,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
     // The same bytes as this destination's spool file: a claim never panics and only yields
     // what the reader accepts for this destination.
     let spool = Spool::new(&*DIR, HOST, KEY, SpoolLimits::default());
-    let _ = telemetry_core::spool::delete_all(&DIR);
+    let _ = telemetry_core::__private::internals::spool::delete_all(&DIR);
     std::fs::write(spool.path(), data).unwrap();
     let expected = match &any.header {
         Some(Header { binding, .. }) => parse(data, Some(binding)).events.len(),

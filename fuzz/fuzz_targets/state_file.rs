@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use telemetry_core::state::{InstallState, STATE_FILE_NAME, StateStore};
+use telemetry_core::__private::internals::state::{InstallState, STATE_FILE_NAME, StateStore};
 
 /// One directory per fuzzing process, on tmpfs when there is one (the store fsyncs).
 static DIR: LazyLock<PathBuf> = LazyLock::new(|| {

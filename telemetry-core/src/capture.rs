@@ -168,6 +168,12 @@ pub(crate) fn dispatch(capture: Capture) {
 )]
 pub trait Outcome {
     /// Whether the value counts as success.
+    ///
+    /// ```
+    /// use telemetry_core::Outcome;
+    /// assert!(Ok::<u8, ()>(1).is_success());
+    /// assert!(!None::<u8>.is_success());
+    /// ```
     fn is_success(&self) -> bool;
 }
 

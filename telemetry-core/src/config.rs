@@ -15,6 +15,12 @@ pub const TRUTHY: &[&str] = &["true", "1", "yes", "on"];
 pub const FALSY: &[&str] = &["false", "0", "no", "off", ""];
 
 /// How an `ENABLE_TELEMETRY` value was read.
+///
+/// ```
+/// use telemetry_core::{EnvConfig, Switch};
+/// let env = EnvConfig::from_lookup(|k| (k == "ENABLE_TELEMETRY").then(|| "maybe".to_owned()));
+/// assert_eq!(env.enable, Some(Switch::Invalid("maybe".into()))); // off, with a warning
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Switch {
     /// A truthy value.
@@ -28,7 +34,8 @@ pub enum Switch {
 /// Parses an `ENABLE_TELEMETRY` value.
 ///
 /// ```
-/// use telemetry_core::config::{parse_switch, Switch};
+/// use telemetry_core::Switch;
+/// use telemetry_core::__private::internals::config::parse_switch;
 /// assert_eq!(parse_switch(" YES "), Switch::On);
 /// assert_eq!(parse_switch(""), Switch::Off);
 /// assert_eq!(parse_switch("maybe"), Switch::Invalid("maybe".into()));
@@ -48,7 +55,7 @@ pub fn parse_switch(value: &str) -> Switch {
 /// (any case, surrounding blanks ignored). A user who wrote `yes`, `on` or `please` meant it.
 ///
 /// ```
-/// use telemetry_core::config::parse_do_not_track;
+/// use telemetry_core::__private::internals::config::parse_do_not_track;
 /// assert!(parse_do_not_track("TRUE") && parse_do_not_track("yes") && parse_do_not_track("1"));
 /// assert!(!parse_do_not_track("0") && !parse_do_not_track(" False ") && !parse_do_not_track(""));
 /// ```
@@ -65,12 +72,12 @@ pub const MAX_VERSION_LEN: usize = 64;
 pub const INVALID_VERSION: &str = "invalid";
 
 /// A version as it may be sent: a semver-like token of ASCII letters, digits and `.+-`, at
-/// most [`MAX_VERSION_LEN`] characters (surrounding blanks trimmed). Anything else is
+/// most `MAX_VERSION_LEN` characters (surrounding blanks trimmed). Anything else is
 /// `Err(INVALID_VERSION)`: versions come from the environment and the state file, and must not
 /// become a channel for free text.
 ///
 /// ```
-/// use telemetry_core::config::sanitize_version;
+/// use telemetry_core::__private::internals::config::sanitize_version;
 /// assert_eq!(sanitize_version(" 1.4.0-rc.1+build.7 "), Ok("1.4.0-rc.1+build.7".to_owned()));
 /// assert_eq!(sanitize_version("1.0 (alice@example.com)"), Err("invalid"));
 /// ```
@@ -89,7 +96,7 @@ pub fn sanitize_version(version: &str) -> Result<String, &'static str> {
 /// `https://` and for loopback.
 ///
 /// ```
-/// use telemetry_core::config::cleartext_host_warning;
+/// use telemetry_core::__private::internals::config::cleartext_host_warning;
 /// assert!(cleartext_host_warning("http://posthog.internal:8000").is_some());
 /// assert!(cleartext_host_warning("https://eu.i.posthog.com").is_none());
 /// assert!(cleartext_host_warning("http://127.0.0.1:8000").is_none());
@@ -122,6 +129,18 @@ pub fn cleartext_host_warning(host: &str) -> Option<String> {
 ///
 /// `Debug` never prints the API key, `TELE_SALT` or `TELEMETRY_INSTALL_ID`, only whether they
 /// are set.
+///
+/// ```
+/// use telemetry_core::{EnvConfig, Switch, Telemetry};
+/// let dir = tempfile::tempdir().unwrap();
+/// let telemetry = Telemetry::builder()
+///     .app("doc-app", "1.0.0")
+///     .state_dir(dir.path())
+///     .env(EnvConfig { do_not_track: true, enable: Some(Switch::On), ..EnvConfig::default() })
+///     .install();
+/// assert!(!telemetry.is_enabled()); // DO_NOT_TRACK wins
+/// # telemetry.shutdown();
+/// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct EnvConfig {
     /// `ENABLE_TELEMETRY`, if set.
@@ -144,12 +163,17 @@ pub struct EnvConfig {
     /// `TELEMETRY_STATE_DIR`, if set and not blank.
     pub state_dir: Option<PathBuf>,
     /// `TELEMETRY_REMOTE_FLAG`, if set and not blank: the PostHog feature flag that can switch
-    /// telemetry off remotely (the `remote` module, feature `posthog`).
+    /// telemetry off remotely (the remote kill switch, feature `posthog`).
     pub remote_flag: Option<String>,
 }
 
 impl EnvConfig {
     /// Reads the process environment.
+    ///
+    /// ```
+    /// let env = telemetry_core::EnvConfig::from_env();
+    /// println!("{env:?}"); // never shows the key, the salt or the install id
+    /// ```
     pub fn from_env() -> EnvConfig {
         EnvConfig::from_lookup(|name| std::env::var(name).ok())
     }
@@ -157,7 +181,7 @@ impl EnvConfig {
     /// Reads from any lookup (for tests).
     ///
     /// ```
-    /// use telemetry_core::config::{EnvConfig, Switch};
+    /// use telemetry_core::{EnvConfig, Switch};
     /// let env = EnvConfig::from_lookup(|k| match k {
     ///     "ENABLE_TELEMETRY" => Some("on".into()),
     ///     "POSTHOG_API_KEY" => Some("   ".into()),
@@ -219,7 +243,7 @@ impl EnvConfig {
     /// set), so a persisted consent cannot change it.
     ///
     /// ```
-    /// use telemetry_core::config::EnvConfig;
+    /// use telemetry_core::EnvConfig;
     /// assert!(!EnvConfig::default().pins_switch());
     /// assert!(EnvConfig { do_not_track: true, ..EnvConfig::default() }.pins_switch());
     /// ```
@@ -229,6 +253,19 @@ impl EnvConfig {
 }
 
 /// Which switch decided whether telemetry is on.
+///
+/// ```
+/// use telemetry_core::{EnvConfig, Reason, Telemetry};
+/// let dir = tempfile::tempdir().unwrap();
+/// let telemetry = Telemetry::builder()
+///     .state_dir(dir.path())
+///     .env(EnvConfig::default())
+///     .enabled_by_default(false)
+///     .install();
+/// assert_eq!(telemetry.status().reason_code, Reason::Code(false));
+/// assert_eq!(Reason::Code(false).to_string(), "disabled by the application's default");
+/// # telemetry.shutdown();
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "source", content = "detail", rename_all = "snake_case")]
 pub enum Reason {
@@ -280,7 +317,8 @@ impl fmt::Display for Reason {
 /// Decides whether telemetry is on, and why.
 ///
 /// ```
-/// use telemetry_core::config::{decide, EnvConfig, Reason, Switch};
+/// use telemetry_core::{EnvConfig, Reason, Switch};
+/// use telemetry_core::__private::internals::config::decide;
 /// let mut env = EnvConfig::default();
 /// assert_eq!(decide(&env, None, None), (false, Reason::Default));
 /// assert_eq!(decide(&env, Some(true), None), (true, Reason::Consent(true)));
@@ -297,13 +335,6 @@ pub fn decide(env: &EnvConfig, consent: Option<bool>, code: Option<bool>) -> (bo
 
 /// [`decide`] over the persisted consent as the state file has it: a consent lost with a
 /// corrupt file is off (reason [`Reason::ConsentLost`]) even when the code's default is on.
-///
-/// ```
-/// use telemetry_core::config::{decide_persisted, EnvConfig, Reason};
-/// use telemetry_core::state::PersistedConsent;
-/// let env = EnvConfig::default();
-/// assert_eq!(decide_persisted(&env, PersistedConsent::Lost, Some(true)), (false, Reason::ConsentLost));
-/// ```
 pub fn decide_persisted(
     env: &EnvConfig,
     consent: PersistedConsent,
@@ -357,6 +388,14 @@ mod tests {
         assert_eq!(
             decide(&env, Some(true), Some(true)),
             (false, Reason::EnvInvalid("maybe".into()))
+        );
+    }
+
+    #[test]
+    fn a_lost_consent_is_off_even_when_the_code_says_on() {
+        assert_eq!(
+            decide_persisted(&EnvConfig::default(), PersistedConsent::Lost, Some(true)),
+            (false, Reason::ConsentLost)
         );
     }
 

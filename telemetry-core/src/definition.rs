@@ -6,6 +6,17 @@
 use crate::property::ValueKind;
 
 /// When a `#[track_event]` function captures its event.
+///
+/// ```
+/// use telemetry_core::{Trigger, track_event};
+///
+/// /// A backup was restored.
+/// #[track_event("backup.restored", on = "success")]
+/// fn restore() -> Result<(), String> { Ok(()) }
+///
+/// let catalog = telemetry_core::catalog();
+/// assert_eq!(catalog.entry("backup.restored").unwrap().trigger, Trigger::Success);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
@@ -41,6 +52,10 @@ impl Trigger {
     }
 
     /// A sentence for the transparency document.
+    ///
+    /// ```
+    /// assert_eq!(telemetry_core::Trigger::Failure.describe(), "when the action fails");
+    /// ```
     pub const fn describe(self) -> &'static str {
         match self {
             Trigger::Call => "when the action starts",
@@ -54,6 +69,12 @@ impl Trigger {
 }
 
 /// What a property means for privacy, shown in the catalog.
+///
+/// ```
+/// use telemetry_core::{Classification, PropDef, ValueKind};
+/// let prop = PropDef::new("num_rows", "u64", ValueKind::Integer, &[]);
+/// assert_eq!(prop.classification, Classification::Measurement);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Classification {
@@ -75,6 +96,10 @@ pub enum Classification {
 
 impl Classification {
     /// The lowercase name used in the catalog.
+    ///
+    /// ```
+    /// assert_eq!(telemetry_core::Classification::Pseudonymous.as_str(), "pseudonymous");
+    /// ```
     pub const fn as_str(self) -> &'static str {
         match self {
             Classification::Pseudonymous => "pseudonymous",
@@ -166,6 +191,21 @@ const fn starts_with(s: &str, prefix: &str) -> bool {
 }
 
 /// One declared property of an event.
+///
+/// ```
+/// use telemetry_core::{PropertyValue, track_event};
+///
+/// #[derive(PropertyValue)]
+/// enum Format { Csv, Json }
+///
+/// /// A report was downloaded.
+/// #[track_event("report.downloaded", props(format = format))]
+/// fn download(format: Format) {}
+///
+/// let catalog = telemetry_core::catalog();
+/// let prop = &catalog.entry("report.downloaded").unwrap().props[0];
+/// assert_eq!((prop.name, prop.variants), ("format", &["csv", "json"][..]));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PropDef {
     /// The property name (snake_case).
@@ -196,6 +236,12 @@ impl PropDef {
     }
 
     /// A property with its classification inferred from kind and name.
+    ///
+    /// ```
+    /// use telemetry_core::{Classification, PropDef, ValueKind};
+    /// let prop = PropDef::new("has_invoice", "bool", ValueKind::Boolean, &[]);
+    /// assert_eq!(prop.classification, Classification::Flag);
+    /// ```
     pub const fn new(
         name: &'static str,
         rust_type: &'static str,
@@ -214,6 +260,19 @@ impl PropDef {
 }
 
 /// Where an event is declared in the source.
+///
+/// ```
+/// use telemetry_core::track_event;
+///
+/// /// A timer was started.
+/// #[track_event("timer.started")]
+/// fn start_timer() {}
+///
+/// let catalog = telemetry_core::catalog();
+/// let site = catalog.entry("timer.started").unwrap().sites[0];
+/// assert_eq!(site.function, "start_timer");
+/// assert!(site.line > 0);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Site {
     /// `module_path!()` of the declaration.
@@ -227,6 +286,20 @@ pub struct Site {
 }
 
 /// Everything the catalog knows about one declaration of an event.
+///
+/// ```
+/// use telemetry_core::track_event;
+///
+/// /// An invoice was sent to a customer.
+/// #[track_event("invoice.sent", distinct_id = customer_id, props(amount_cents = cents))]
+/// fn send_invoice(customer_id: u64, cents: u64) {}
+///
+/// let catalog = telemetry_core::catalog();
+/// let def = catalog.events().iter().find(|e| e.name == "invoice.sent").unwrap();
+/// assert_eq!(def.description, "An invoice was sent to a customer.");
+/// assert!(def.has_distinct_id);
+/// assert_eq!(def.props[0].name, "amount_cents");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EventDef {
     /// The event name, `resource.action`.

@@ -7,7 +7,7 @@
 //! be tested without touching the real environment.
 //!
 //! ```
-//! use telemetry_core::environment::EnvironmentInfo;
+//! use telemetry_core::__private::internals::environment::EnvironmentInfo;
 //!
 //! let info = EnvironmentInfo::current();
 //! assert_eq!(info.platform, std::env::consts::OS);
@@ -27,7 +27,7 @@ use crate::lifecycle::events::COMMON_PROPS;
 /// `"unknown"`. In an ordinary build it is the compiler that built the whole application.
 ///
 /// ```
-/// let v = telemetry_core::environment::RUST_VERSION;
+/// let v = telemetry_core::__private::internals::environment::RUST_VERSION;
 /// assert!(v == "unknown" || v.starts_with(|c: char| c.is_ascii_digit()));
 /// ```
 pub const RUST_VERSION: &str = match option_env!("TELEMETRY_RUSTC_VERSION") {
@@ -66,7 +66,7 @@ const MAX_ENVIRONMENT_LEN: usize = 32;
 /// The lifecycle properties: where and how the application runs.
 ///
 /// ```
-/// use telemetry_core::environment::EnvironmentInfo;
+/// use telemetry_core::__private::internals::environment::EnvironmentInfo;
 ///
 /// let env = |name: &str| match name {
 ///     "APP_ENV" => Some("Staging".to_owned()),
@@ -100,8 +100,8 @@ impl EnvironmentInfo {
     /// The environment of this process, detected on first use and cached.
     ///
     /// ```
-    /// let a = telemetry_core::environment::EnvironmentInfo::current();
-    /// let b = telemetry_core::environment::EnvironmentInfo::current();
+    /// let a = telemetry_core::__private::internals::environment::EnvironmentInfo::current();
+    /// let b = telemetry_core::__private::internals::environment::EnvironmentInfo::current();
     /// assert!(std::ptr::eq(a, b));
     /// ```
     pub fn current() -> &'static EnvironmentInfo {
@@ -112,7 +112,7 @@ impl EnvironmentInfo {
     /// Detects the environment of this process now (uncached).
     ///
     /// ```
-    /// let info = telemetry_core::environment::EnvironmentInfo::detect();
+    /// let info = telemetry_core::__private::internals::environment::EnvironmentInfo::detect();
     /// assert_eq!(info.arch, std::env::consts::ARCH);
     /// ```
     pub fn detect() -> EnvironmentInfo {
@@ -128,7 +128,7 @@ impl EnvironmentInfo {
     ///
     /// ```
     /// use std::path::Path;
-    /// use telemetry_core::environment::EnvironmentInfo;
+    /// use telemetry_core::__private::internals::environment::EnvironmentInfo;
     ///
     /// let info = EnvironmentInfo::detect_with(
     ///     |_| None,
@@ -164,7 +164,7 @@ impl EnvironmentInfo {
     ///
     /// ```
     /// use serde_json::json;
-    /// use telemetry_core::environment::EnvironmentInfo;
+    /// use telemetry_core::__private::internals::environment::EnvironmentInfo;
     ///
     /// let info = EnvironmentInfo::detect_with(|_| None, |_| false, |_| None);
     /// let props = info.to_properties();

@@ -8,10 +8,10 @@ use sha2::{Digest, Sha256};
 /// Lowercase hex SHA-256 of `salt` followed by `input`, 64 characters.
 ///
 /// ```
-/// let h = telemetry_core::fingerprint::salted_sha256(b"salt", b"install-id");
+/// let h = telemetry_core::__private::internals::fingerprint::salted_sha256(b"salt", b"install-id");
 /// assert_eq!(h.len(), 64);
 /// assert!(h.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')));
-/// assert_ne!(h, telemetry_core::fingerprint::salted_sha256(b"other salt", b"install-id"));
+/// assert_ne!(h, telemetry_core::__private::internals::fingerprint::salted_sha256(b"other salt", b"install-id"));
 /// ```
 pub fn salted_sha256(salt: &[u8], input: &[u8]) -> String {
     let mut hasher = Sha256::new();
@@ -23,9 +23,9 @@ pub fn salted_sha256(salt: &[u8], input: &[u8]) -> String {
 /// The install's anonymous `distinct_id`: SHA-256 over salt and install id.
 ///
 /// ```
-/// let a = telemetry_core::fingerprint::distinct_id(b"s1", "id");
-/// assert_eq!(a, telemetry_core::fingerprint::distinct_id(b"s1", "id"));
-/// assert_ne!(a, telemetry_core::fingerprint::distinct_id(b"s2", "id"));
+/// let a = telemetry_core::__private::internals::fingerprint::distinct_id(b"s1", "id");
+/// assert_eq!(a, telemetry_core::__private::internals::fingerprint::distinct_id(b"s1", "id"));
+/// assert_ne!(a, telemetry_core::__private::internals::fingerprint::distinct_id(b"s2", "id"));
 /// ```
 pub fn distinct_id(salt: &[u8], install_id: &str) -> String {
     salted_sha256(salt, install_id.as_bytes())
@@ -51,11 +51,6 @@ pub struct Identity {
 
 impl Identity {
     /// Builds an identity from a salt and an install id.
-    ///
-    /// ```
-    /// let id = telemetry_core::fingerprint::Identity::new(vec![7; 32], "install-1");
-    /// assert_eq!(id.distinct_id().len(), 64);
-    /// ```
     pub fn new(salt: Vec<u8>, install_id: &str) -> Identity {
         let distinct_id = distinct_id(&salt, install_id);
         Identity { salt, distinct_id }
@@ -93,6 +88,21 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(salted_sha256(b"a", b"bc"), salted_sha256(b"", b"abc"));
+    }
+
+    #[test]
+    fn an_identity_s_fingerprint_is_64_lowercase_hex() {
+        let id = Identity::new(vec![7; 32], "install-1");
+        assert_eq!(id.distinct_id().len(), 64);
+        assert!(
+            id.distinct_id()
+                .chars()
+                .all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+        );
+        assert_ne!(
+            id.distinct_id(),
+            Identity::new(vec![8; 32], "install-1").distinct_id()
+        );
     }
 
     #[test]

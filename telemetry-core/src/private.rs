@@ -6,11 +6,16 @@
 
 use std::time::Duration;
 
-pub use crate::capture::{Outcome, Pending, is_active};
-pub use crate::definition::{Classification, EventDef, PropDef, Registration, Site, Trigger};
-pub use crate::property::{HashInput, HashSource, PropValue, PropertyValue, StaticText, ValueKind};
-pub use core::option::Option::{self, None, Some};
+use crate::property::{HashInput, HashSource};
+
+pub use crate::capture::{Pending, is_active};
+pub use crate::definition::{EventDef, PropDef, Registration, Site, Trigger};
+pub use crate::property::{PropValue, PropertyValue, StaticText, ValueKind};
+pub use core::option::Option::{None, Some};
 pub use inventory::submit;
+
+#[path = "private/internals.rs"]
+pub mod internals;
 
 /// The seal of [`PropertyValue`]: implemented by this crate's impls and by
 /// `#[derive(PropertyValue)]` only. Implementing it by hand voids the guarantee that the kind

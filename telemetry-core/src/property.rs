@@ -12,6 +12,12 @@
 use std::time::Duration;
 
 /// What kind of value a property holds, as shown in the catalog.
+///
+/// ```
+/// use telemetry_core::{Hashed, PropertyValue, ValueKind};
+/// assert_eq!(<u64 as PropertyValue>::KIND, ValueKind::Integer);
+/// assert_eq!(<Hashed<u64> as PropertyValue>::KIND, ValueKind::Hashed);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueKind {
@@ -51,6 +57,11 @@ impl ValueKind {
 }
 
 /// The input of a [`Hashed`] value, kept raw until the salted hash is computed off the hot path.
+///
+/// ```
+/// use telemetry_core::{HashInput, HashSource};
+/// assert_eq!("u-1842".hash_input(), HashInput::Text("u-1842".into()));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum HashInput {
     /// A signed integer identifier.
@@ -76,6 +87,14 @@ impl HashInput {
 }
 
 /// A captured property value, in the compact form that travels through the queue.
+///
+/// ```
+/// use std::time::Duration;
+/// use telemetry_core::{PropValue, PropertyValue};
+/// assert_eq!(true.to_prop_value(), PropValue::Bool(true));
+/// assert_eq!(Duration::from_millis(1500).to_prop_value(), PropValue::Float(1.5));
+/// assert_eq!(None::<u8>.to_prop_value(), PropValue::Null);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum PropValue {
     /// `None`: sent as JSON `null`.
@@ -123,6 +142,16 @@ impl StaticText {
     }
 
     /// The text.
+    ///
+    /// ```
+    /// use telemetry_core::{PropValue, PropertyValue};
+    ///
+    /// #[derive(PropertyValue)]
+    /// enum Plan { Free, Team }
+    ///
+    /// let PropValue::Str(text) = Plan::Free.to_prop_value() else { unreachable!() };
+    /// assert_eq!(text.as_str(), "free");
+    /// ```
     pub const fn as_str(self) -> &'static str {
         self.0
     }
@@ -199,10 +228,30 @@ impl PartialEq<str> for StaticText {
 )]
 pub trait PropertyValue: crate::__private::Sealed {
     /// The kind shown in the catalog.
+    ///
+    /// ```
+    /// use telemetry_core::{PropertyValue, ValueKind};
+    /// assert_eq!(<f32 as PropertyValue>::KIND, ValueKind::Float);
+    /// ```
     const KIND: ValueKind;
     /// The allowed values, for enums (shown in the catalog); empty otherwise.
+    ///
+    /// ```
+    /// use telemetry_core::PropertyValue;
+    ///
+    /// #[derive(PropertyValue)]
+    /// enum Role { Admin, Member }
+    ///
+    /// assert_eq!(Role::VARIANTS, ["admin", "member"]);
+    /// assert!(<u64 as PropertyValue>::VARIANTS.is_empty());
+    /// ```
     const VARIANTS: &'static [&'static str] = &[];
     /// Converts the value into its compact captured form.
+    ///
+    /// ```
+    /// use telemetry_core::{PropValue, PropertyValue};
+    /// assert_eq!(Some(3u8).to_prop_value(), PropValue::UInt(3));
+    /// ```
     fn to_prop_value(&self) -> PropValue;
 }
 
@@ -259,6 +308,11 @@ impl<T: PropertyValue + ?Sized> PropertyValue for &T {
 /// ```
 pub trait HashSource {
     /// The raw input of the salted hash.
+    ///
+    /// ```
+    /// use telemetry_core::{HashInput, HashSource};
+    /// assert_eq!((-7i32).hash_input(), HashInput::Int(-7));
+    /// ```
     fn hash_input(&self) -> HashInput;
 }
 

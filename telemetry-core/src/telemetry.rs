@@ -29,6 +29,10 @@ use plan::SinkPlan;
 pub use status::{IdentitySource, Status};
 
 /// Where events go when telemetry is on and no PostHog key is set.
+///
+/// ```
+/// assert_eq!(telemetry_core::DEFAULT_JSONL_PATH, "logs/telemetry.jsonl");
+/// ```
 pub const DEFAULT_JSONL_PATH: &str = "logs/telemetry.jsonl";
 
 /// The process's one pipeline and which installation owns it (the latest `install()`).
@@ -53,6 +57,15 @@ fn lock_pipeline() -> MutexGuard<'static, Pipeline> {
 }
 
 /// Builds and installs the telemetry pipeline. See [`Telemetry::builder`].
+///
+/// ```no_run
+/// use std::time::Duration;
+/// let telemetry = telemetry_core::Telemetry::builder()
+///     .app("timetracker", env!("CARGO_PKG_VERSION"))
+///     .shutdown_timeout(Duration::from_secs(1))
+///     .install();
+/// # telemetry.shutdown();
+/// ```
 #[must_use = "call .install() to start telemetry"]
 pub struct TelemetryBuilder {
     app_name: String,
@@ -99,6 +112,12 @@ impl Default for TelemetryBuilder {
 impl TelemetryBuilder {
     /// The application's name (used for the state directory) and version (sent as
     /// `app_version`; `APP_VERSION` overrides it).
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .app("timetracker", "1.4.0");
+    /// # drop(builder);
+    /// ```
     pub fn app(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
         self.app_name = name.into();
         self.app_version = version.into();
@@ -106,12 +125,24 @@ impl TelemetryBuilder {
     }
 
     /// The default when neither the environment nor a persisted consent decides. Off unless set.
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .enabled_by_default(true); // an opt-out product: on until someone says no
+    /// # drop(builder);
+    /// ```
     pub fn enabled_by_default(mut self, enabled: bool) -> Self {
         self.enabled_by_default = Some(enabled);
         self
     }
 
     /// A PostHog project key (and host) given in code; `POSTHOG_API_KEY` / `POSTHOG_HOST` win.
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .posthog("phc_project_key", Some("https://eu.i.posthog.com".to_owned()));
+    /// # drop(builder);
+    /// ```
     pub fn posthog(mut self, api_key: impl Into<String>, host: Option<String>) -> Self {
         self.posthog_key = Some(api_key.into());
         self.posthog_host = host;
@@ -119,12 +150,24 @@ impl TelemetryBuilder {
     }
 
     /// Where the install state lives; `TELEMETRY_STATE_DIR` wins.
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .state_dir("/var/lib/timetracker");
+    /// # drop(builder);
+    /// ```
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.state_dir = Some(dir.into());
         self
     }
 
     /// The JSONL file used when no PostHog key is set (default `logs/telemetry.jsonl`).
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .jsonl_path("/var/log/timetracker/telemetry.jsonl");
+    /// # drop(builder);
+    /// ```
     pub fn jsonl_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.jsonl_path = Some(path.into());
         self
@@ -132,54 +175,109 @@ impl TelemetryBuilder {
 
     /// Sends to a sink of your own instead of PostHog or the JSONL file
     /// (`TELEMETRY_DEBUG=1` still wins).
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .sink(telemetry_core::sink::MemorySink::new().0);
+    /// # drop(builder);
+    /// ```
     pub fn sink(mut self, sink: impl Sink) -> Self {
         self.sink = Some(Box::new(sink));
         self
     }
 
     /// The queue bound: events beyond it are dropped and counted. Default 50 000.
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .queue_capacity(10_000);
+    /// # drop(builder);
+    /// ```
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.pipeline.queue_capacity = capacity.max(1);
         self
     }
 
     /// Events per delivery. Default 500.
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .batch_size(100);
+    /// # drop(builder);
+    /// ```
     pub fn batch_size(mut self, size: usize) -> Self {
         self.pipeline.batch_size = size.max(1);
         self
     }
 
     /// How long an event may wait for its batch to fill. Default 1 s.
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .flush_interval(std::time::Duration::from_millis(200));
+    /// # drop(builder);
+    /// ```
     pub fn flush_interval(mut self, interval: Duration) -> Self {
         self.pipeline.flush_interval = interval;
         self
     }
 
     /// How long shutdown may take. Default 2 s.
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .shutdown_timeout(std::time::Duration::from_secs(5));
+    /// # drop(builder);
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.pipeline.shutdown_timeout = timeout;
         self
     }
 
     /// How often a long-running process checks whether a health ping is due. Default 24 h.
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .health_interval(std::time::Duration::from_secs(60 * 60));
+    /// # drop(builder);
+    /// ```
     pub fn health_interval(mut self, interval: Duration) -> Self {
         self.health_interval = interval;
         self
     }
 
     /// PostHog's per-request timeout. Default 5 s.
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .request_timeout(std::time::Duration::from_secs(2));
+    /// # drop(builder);
+    /// ```
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
     }
 
     /// Whether PostHog request bodies are gzipped. Default on.
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .gzip(false);
+    /// # drop(builder);
+    /// ```
     pub fn gzip(mut self, gzip: bool) -> Self {
         self.gzip = gzip;
         self
     }
 
     /// Uses this configuration instead of reading the process environment (for tests).
+    ///
+    /// ```
+    /// use telemetry_core::{EnvConfig, Switch};
+    /// let env = EnvConfig { enable: Some(Switch::On), ..EnvConfig::default() };
+    /// let builder = telemetry_core::Telemetry::builder().env(env);
+    /// # drop(builder);
+    /// ```
     pub fn env(mut self, env: EnvConfig) -> Self {
         self.env = Some(env);
         self
@@ -196,6 +294,16 @@ impl TelemetryBuilder {
     /// may then wait up to the previous shutdown bound). An
     /// opt-out through the earlier handle still reaches the new one at once when both use the
     /// same state file.
+    ///
+    /// ```no_run
+    /// // First thing in `main`:
+    /// telemetry_core::catalog::exit_if_requested();
+    /// let telemetry = telemetry_core::Telemetry::builder()
+    ///     .app("timetracker", env!("CARGO_PKG_VERSION"))
+    ///     .install();
+    /// // ... run the application ...
+    /// telemetry.shutdown();
+    /// ```
     pub fn install(self) -> Telemetry {
         let app = (self.app_name.clone(), self.app_version.clone());
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.install_inner(true))) {
@@ -321,7 +429,7 @@ impl TelemetryBuilder {
 /// Dropping the last clone shuts the pipeline down like [`Telemetry::shutdown`].
 ///
 /// ```
-/// use telemetry_core::{Telemetry, config::EnvConfig};
+/// use telemetry_core::{EnvConfig, Telemetry};
 /// let telemetry = Telemetry::builder()
 ///     .app("doc-app", "1.0.0")
 ///     .env(EnvConfig::default()) // nothing set: off by default
@@ -372,6 +480,11 @@ struct Machine {
 
 impl Telemetry {
     /// Starts configuring telemetry.
+    ///
+    /// ```
+    /// let builder = telemetry_core::Telemetry::builder().app("timetracker", "1.4.0");
+    /// # drop(builder);
+    /// ```
     pub fn builder() -> TelemetryBuilder {
         TelemetryBuilder::default()
     }
@@ -392,6 +505,14 @@ impl Telemetry {
 
     /// Whether events are currently captured and sent: local consent has telemetry on, and
     /// the remote flag (if any) has not switched it off.
+    ///
+    /// ```
+    /// use telemetry_core::{EnvConfig, Telemetry};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let telemetry = Telemetry::builder().state_dir(dir.path()).env(EnvConfig::default()).install();
+    /// assert!(!telemetry.is_enabled()); // opt-in only
+    /// # telemetry.shutdown();
+    /// ```
     pub fn is_enabled(&self) -> bool {
         self.inner.lock_machine().decision.0 && !self.inner.remotely_disabled()
     }
@@ -400,12 +521,26 @@ impl Telemetry {
     /// sending (and sends the install ping if it never was); turning off stops sending
     /// immediately and discards what is still queued. The environment still wins
     /// (`DO_NOT_TRACK`, `ENABLE_TELEMETRY`). Never blocks on the network.
+    ///
+    /// ```no_run
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let telemetry = telemetry_core::Telemetry::builder().state_dir(dir.path()).install();
+    /// telemetry.set_consent(true); // the user ticked "share anonymous usage statistics"
+    /// telemetry.set_consent(false); // and changed their mind: nothing more leaves the process
+    /// assert!(!telemetry.is_enabled());
+    /// ```
     pub fn set_consent(&self, enabled: bool) {
         self.set_consent_from(enabled, "application");
     }
 
     /// Like [`set_consent`](Telemetry::set_consent), recording what made the decision
     /// (for example `"setup"` or `"admin"`) in the install state.
+    ///
+    /// ```no_run
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let telemetry = telemetry_core::Telemetry::builder().state_dir(dir.path()).install();
+    /// telemetry.set_consent_from(true, "setup");
+    /// ```
     pub fn set_consent_from(&self, enabled: bool, source: &str) {
         let inner = &self.inner;
         {
@@ -433,6 +568,14 @@ impl Telemetry {
     /// Everything still queued is discarded first, so nothing captured before is sent under
     /// the new fingerprint; if telemetry is on, a new worker starts and sends the install ping
     /// of the new identity.
+    ///
+    /// ```no_run
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let telemetry = telemetry_core::Telemetry::builder().state_dir(dir.path()).install();
+    /// let before = telemetry.status().fingerprint_short;
+    /// telemetry.forget();
+    /// assert_ne!(telemetry.status().fingerprint_short, before);
+    /// ```
     pub fn forget(&self) {
         let inner = &self.inner;
         let mut machine = inner.lock_machine();
@@ -462,6 +605,14 @@ impl Telemetry {
 
     /// Waits until what is queued had one delivery attempt, at most the shutdown bound.
     /// Returns whether it finished in time.
+    ///
+    /// ```
+    /// use telemetry_core::{EnvConfig, Telemetry};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let telemetry = Telemetry::builder().state_dir(dir.path()).env(EnvConfig::default()).install();
+    /// assert!(telemetry.flush()); // off: nothing to wait for
+    /// # telemetry.shutdown();
+    /// ```
     pub fn flush(&self) -> bool {
         let pipeline = lock_pipeline();
         match pipeline.worker.as_ref() {
@@ -475,6 +626,15 @@ impl Telemetry {
     /// Stops capturing, delivers what it can within the shutdown bound (2 s by default) and
     /// stops the worker. Idempotent; dropping the last handle does the same. A consent change
     /// after shutdown is persisted but starts nothing.
+    ///
+    /// ```
+    /// use telemetry_core::{EnvConfig, Telemetry};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let telemetry = Telemetry::builder().state_dir(dir.path()).env(EnvConfig::default()).install();
+    /// telemetry.shutdown();
+    /// telemetry.shutdown(); // idempotent
+    /// assert!(!telemetry.status().pipeline_owner);
+    /// ```
     pub fn shutdown(&self) {
         self.inner.shutdown();
     }

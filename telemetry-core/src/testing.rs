@@ -30,8 +30,16 @@ use crate::capture::Capture;
 use crate::fingerprint::Identity;
 
 /// The salt recorders hash with, so tests can compute expected hashes.
+///
+/// ```
+/// assert_eq!(telemetry_core::testing::TEST_SALT.len(), 32);
+/// ```
 pub const TEST_SALT: &[u8; 32] = b"telemetry-core-test-salt-0000000";
 /// The install id recorders use; the recorded anonymous `distinct_id` derives from it.
+///
+/// ```
+/// assert_eq!(telemetry_core::testing::TEST_INSTALL_ID.len(), 36); // a UUID
+/// ```
 pub const TEST_INSTALL_ID: &str = "00000000-0000-4000-8000-000000000000";
 
 type Sink = Rc<RefCell<Vec<RecordedEvent>>>;
@@ -41,6 +49,15 @@ thread_local! {
 }
 
 /// One event a recorder saw.
+///
+/// ```
+/// use telemetry_core::{testing, track};
+///
+/// let events = testing::record(|| track!("search.run", description = "A search ran.", props(results = 3u32)));
+/// assert_eq!(events[0].name, "search.run");
+/// assert_eq!(events[0].properties["results"], 3);
+/// assert_eq!(events[0].distinct_id, testing::anonymous_distinct_id());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedEvent {
     /// The event name.
@@ -55,6 +72,14 @@ pub struct RecordedEvent {
 
 impl RecordedEvent {
     /// A property's value, if present.
+    ///
+    /// ```
+    /// use telemetry_core::{testing, track};
+    ///
+    /// let events = testing::record(|| track!("search.cleared", description = "A search was cleared.", props(had_results = true)));
+    /// assert_eq!(events[0].prop("had_results"), Some(&serde_json::Value::Bool(true)));
+    /// assert_eq!(events[0].prop("query"), None);
+    /// ```
     pub fn prop(&self, name: &str) -> Option<&Value> {
         self.properties.get(name)
     }
@@ -70,6 +95,17 @@ pub fn hash(value: impl crate::HashSource) -> String {
 }
 
 /// The anonymous `distinct_id` a recorder assigns when a call gives none.
+///
+/// ```
+/// use telemetry_core::{testing, track_event};
+///
+/// /// The settings page was opened.
+/// #[track_event("settings.opened")]
+/// fn open_settings() {}
+///
+/// let events = testing::record(open_settings);
+/// assert_eq!(events[0].distinct_id, testing::anonymous_distinct_id());
+/// ```
 pub fn anonymous_distinct_id() -> String {
     test_identity().distinct_id().to_owned()
 }
@@ -133,6 +169,18 @@ fn with_sink<R>(sink: &Sink, f: impl FnOnce() -> R) -> R {
 }
 
 /// Runs `f` and returns the events it emitted on this thread.
+///
+/// ```
+/// use telemetry_core::{testing, track_event};
+///
+/// /// A user signed in.
+/// #[track_event("session.signed_in", distinct_id = user_id)]
+/// fn sign_in(user_id: u64) {}
+///
+/// let events = testing::record(|| sign_in(42));
+/// assert_eq!(events.len(), 1);
+/// assert_eq!(events[0].distinct_id, testing::hash(42u64));
+/// ```
 pub fn record<R>(f: impl FnOnce() -> R) -> Vec<RecordedEvent> {
     record_with(f).1
 }
@@ -168,6 +216,14 @@ pub async fn record_async<F: Future>(future: F) -> Vec<RecordedEvent> {
 }
 
 /// Like [`record_async`], also returning the future's output.
+///
+/// ```
+/// # async fn demo() {
+/// let (value, events) = telemetry_core::testing::record_async_with(async { 7 }).await;
+/// assert_eq!(value, 7);
+/// assert!(events.is_empty());
+/// # }
+/// ```
 pub async fn record_async_with<F: Future>(future: F) -> (F::Output, Vec<RecordedEvent>) {
     let registered = Registered::new();
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -67,8 +67,8 @@ pub const AUTOMATIC_PROPERTIES: &[(&str, &str)] = &[
 /// per install (the version once sanitised, the environment once detected), never per event.
 ///
 /// ```
-/// use telemetry_core::environment::EnvironmentInfo;
-/// use telemetry_core::wire::InstallContext;
+/// use telemetry_core::__private::internals::environment::EnvironmentInfo;
+/// use telemetry_core::__private::internals::wire::InstallContext;
 ///
 /// let ctx = InstallContext::new("1.2.0", EnvironmentInfo::current());
 /// let names: Vec<_> = ctx.properties().iter().map(|(name, _)| *name).collect();
@@ -105,6 +105,14 @@ impl InstallContext {
 }
 
 /// One event as it goes over the wire (and into the JSONL log).
+///
+/// ```
+/// use telemetry_core::sink::WireEvent;
+/// let line = r#"{"event":"report.exported","distinct_id":"ab12","uuid":"0190c8d2-7a40-7000-8000-000000000000","timestamp":"2026-01-01T00:00:00Z","properties":{"format":"csv"}}"#;
+/// let event: WireEvent = serde_json::from_str(line).unwrap(); // one line of the JSONL log
+/// assert_eq!(event.event, "report.exported");
+/// assert_eq!(event.properties["format"], "csv");
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireEvent {
     /// The event name.

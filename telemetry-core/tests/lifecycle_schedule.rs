@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use telemetry_core::Telemetry;
-use telemetry_core::config::{EnvConfig, Switch};
+use telemetry_core::sink::WireEvent;
 use telemetry_core::sink::{Sink, SinkError};
-use telemetry_core::wire::WireEvent;
+use telemetry_core::{EnvConfig, Switch};
 
 mod common {
     pub mod contract;

@@ -6,7 +6,7 @@ use std::fs::{self, OpenOptions};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use telemetry_core::state::{Consent, StateStore};
+use telemetry_core::__private::internals::state::{Consent, StateStore};
 
 mod common {
     pub mod state;

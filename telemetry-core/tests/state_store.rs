@@ -7,8 +7,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use telemetry_core::fingerprint;
-use telemetry_core::state::{Consent, StateStore, effective_salt};
+use telemetry_core::__private::internals::fingerprint;
+use telemetry_core::__private::internals::state::{Consent, StateStore, effective_salt};
 
 mod common {
     pub mod state;
@@ -351,7 +351,10 @@ fn fingerprint_is_stable_per_install_and_changes_with_the_salt() {
 // One test per type; `Identity` and `Salt` have theirs next to them in `src/`.
 
 /// `debug` shows neither the install id, the salt nor the whole fingerprint of `state`.
-fn assert_no_secrets(debug: &str, state: &telemetry_core::state::InstallState) {
+fn assert_no_secrets(
+    debug: &str,
+    state: &telemetry_core::__private::internals::state::InstallState,
+) {
     let salt = serde_json::to_value(state).unwrap()["salt"]
         .as_str()
         .unwrap()
@@ -363,7 +366,7 @@ fn assert_no_secrets(debug: &str, state: &telemetry_core::state::InstallState) {
 
 #[test]
 fn install_state_debug_shows_no_install_id_or_salt() {
-    let state = telemetry_core::state::InstallState::new();
+    let state = telemetry_core::__private::internals::state::InstallState::new();
     assert_no_secrets(&format!("{state:?} {state:#?}"), &state);
 }
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use telemetry_core::config::{EnvConfig, Switch};
+use telemetry_core::{EnvConfig, Switch};
 use telemetry_core::{Telemetry, track_event};
 
 /// Counts evaluations of the expensive property, to prove it never runs when off.
@@ -101,7 +101,7 @@ fn disabled(c: &mut Criterion) {
         0,
         "props evaluated while disabled"
     );
-    assert_eq!(telemetry_core::pipeline::stats().captured, 0);
+    assert_eq!(telemetry_core::stats().captured, 0);
 
     let mut g = c.benchmark_group("disabled/sync");
     g.bench_function("plain fn", |b| b.iter(|| plain(black_box(7))));
@@ -135,7 +135,7 @@ fn disabled(c: &mut Criterion) {
     let direct = EXPENSIVE_CALLS.load(Ordering::Relaxed);
     black_box(tracked_expensive(black_box(1)));
     assert_eq!(EXPENSIVE_CALLS.load(Ordering::Relaxed), direct);
-    assert_eq!(telemetry_core::pipeline::stats().captured, 0);
+    assert_eq!(telemetry_core::stats().captured, 0);
 }
 
 criterion_group!(benches, disabled);

@@ -151,7 +151,7 @@ fn run_scenario(s: &Scenario, n: u64) -> Outcome {
         let telemetry = install_ours(&server.url(), s.queue, s.gzip);
         // The start-up lifecycle pings go first; wait for them so the burst is measured alone.
         telemetry.flush();
-        let before = telemetry_core::pipeline::stats();
+        let before = telemetry_core::stats();
         let lifecycle = server.events();
         let start = Instant::now();
         for i in 0..n {
@@ -160,7 +160,7 @@ fn run_scenario(s: &Scenario, n: u64) -> Outcome {
         let loop_ms = start.elapsed().as_secs_f64() * 1e3;
         telemetry.shutdown();
         let total_ms = start.elapsed().as_secs_f64() * 1e3;
-        let after = telemetry_core::pipeline::stats();
+        let after = telemetry_core::stats();
         assert_eq!(after.queued, 0, "{after:?}");
         let received = server.events();
         Outcome {

@@ -194,7 +194,7 @@ fn enabled(c: &mut Criterion) {
     // Nothing was dropped on either side, so no drop path was measured.
     telemetry.shutdown();
     client.shutdown();
-    let stats = telemetry_core::pipeline::stats();
+    let stats = telemetry_core::stats();
     assert_eq!(stats.dropped, 0, "{stats:?}");
     assert_eq!(stats.failed, 0, "{stats:?}");
     assert_eq!(stats.sent, stats.captured, "{stats:?}");

@@ -81,7 +81,7 @@ fn run_scenario(s: &Scenario) -> (u64, u64, u64) {
     }
     let full = proc_status_kib("VmHWM");
     let queued = match (&telemetry, &client) {
-        (Some(_), _) => telemetry_core::pipeline::stats().queued,
+        (Some(_), _) => telemetry_core::stats().queued,
         // posthog-rs shows its queue depth only to its own test harness; by design it holds
         // exactly `max_queue_size` here (the in-flight batch counts against the bound).
         (_, Some(_)) => s.bound as u64,

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use telemetry_core::config::{EnvConfig, Reason, Switch};
+use telemetry_core::{EnvConfig, Reason, Switch};
 use telemetry_core::{Telemetry, track_event};
 use telemetry_tests::capture_server::{CaptureServer, Mode};
 
@@ -67,7 +67,7 @@ fn consent_is_applied_at_once_persisted_and_overridden_by_the_environment() {
     assert!(telemetry.status().last_install.is_some());
 
     // 3. Opt out with events still queued: the call returns at once, they are discarded.
-    let before = telemetry_core::pipeline::stats();
+    let before = telemetry_core::stats();
     complete_task(3);
     complete_task(4);
     let started = Instant::now();
@@ -88,7 +88,7 @@ fn consent_is_applied_at_once_persisted_and_overridden_by_the_environment() {
         3,
         "nothing after the opt-out was sent"
     );
-    let after = telemetry_core::pipeline::stats();
+    let after = telemetry_core::stats();
     assert_eq!(after.captured - before.captured, 2);
     assert_eq!(
         after.dropped - before.dropped,

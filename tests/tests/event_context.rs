@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use telemetry_core::config::{EnvConfig, Switch};
-use telemetry_core::environment::EnvironmentInfo;
+use telemetry_core::__private::internals::environment::EnvironmentInfo;
+use telemetry_core::{EnvConfig, Switch};
 use telemetry_core::{Telemetry, track_event};
 use telemetry_tests::capture_server::{CaptureServer, Mode};
 use telemetry_tests::child::temp_dir;
@@ -54,6 +54,8 @@ fn a_user_event_under_a_hashed_id_carries_the_install_fingerprint_and_context() 
     assert_eq!(install["properties"]["install_fingerprint"], fingerprint);
 
     let env = EnvironmentInfo::current();
+    let catalog: Value = serde_json::from_str(&telemetry_core::catalog().to_json()).unwrap();
+    let documented = catalog["automatic_properties"].as_array().unwrap();
     for user in &users {
         let props = &user["properties"];
         let distinct_id = user["distinct_id"].as_str().unwrap();
@@ -69,11 +71,14 @@ fn a_user_event_under_a_hashed_id_carries_the_install_fingerprint_and_context() 
         assert_eq!(props["environment"], env.environment.as_str());
         assert_eq!(props["deployment_method"], env.deployment_method.as_str());
         assert_eq!(props["$lib"], "telemetry-core");
-        assert_eq!(props["$lib_version"], telemetry_core::wire::LIB_VERSION);
+        assert_eq!(
+            props["$lib_version"],
+            telemetry_core::__private::internals::wire::LIB_VERSION
+        );
         assert_eq!(props["$process_person_profile"], false);
         assert_eq!(props["$geoip_disable"], true);
         assert!(props.get("$ip").is_none());
-        // Only the declared property and the documented automatic ones.
+        // Only the declared property and the automatic ones the catalog documents.
         let mut names: Vec<&str> = props
             .as_object()
             .unwrap()
@@ -81,9 +86,9 @@ fn a_user_event_under_a_hashed_id_carries_the_install_fingerprint_and_context() 
             .map(String::as_str)
             .collect();
         names.sort_unstable();
-        let mut expected: Vec<&str> = telemetry_core::wire::AUTOMATIC_PROPERTIES
+        let mut expected: Vec<&str> = documented
             .iter()
-            .map(|(name, _)| *name)
+            .map(|p| p["name"].as_str().unwrap())
             .chain(["remember"])
             .collect();
         expected.sort_unstable();

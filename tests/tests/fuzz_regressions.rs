@@ -1,6 +1,6 @@
 //! Inputs the fuzz targets (`fuzz/`) once failed on, kept as ordinary tests.
 
-use telemetry_core::state::{InstallState, STATE_FILE_NAME, StateStore};
+use telemetry_core::__private::internals::state::{InstallState, STATE_FILE_NAME, StateStore};
 
 /// fuzz/state_file, 2026-11-30: an unknown key holding a number too large for an integer was
 /// read as the nearest float, and every rewrite of the file moved it by one ulp (serde_json's

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use telemetry_core::Telemetry;
-use telemetry_core::config::{EnvConfig, Switch};
 use telemetry_core::sink::MemorySink;
+use telemetry_core::{EnvConfig, Switch};
 
 #[test]
 fn health_is_sent_periodically_and_at_most_once_per_interval() {

@@ -10,7 +10,7 @@ mod counting_server;
 use std::time::{Duration, Instant};
 
 use counting_server::CountingServer;
-use telemetry_core::config::{EnvConfig, Switch};
+use telemetry_core::{EnvConfig, Switch};
 use telemetry_core::{Telemetry, track_event};
 
 const THREADS: u64 = 8;
@@ -55,7 +55,7 @@ fn eight_threads_through_a_small_queue_stay_bounded_and_exact() {
     assert!(telemetry.is_enabled());
     telemetry.flush(); // the start-up lifecycle pings
     quiet_and_exiting_threads_lose_nothing(&telemetry, &server);
-    let before = telemetry_core::pipeline::stats();
+    let before = telemetry_core::stats();
     let hwm_before = vm_hwm_kib();
 
     let start = Instant::now();
@@ -71,7 +71,7 @@ fn eight_threads_through_a_small_queue_stay_bounded_and_exact() {
     let capture_time = start.elapsed();
     let hwm_after = vm_hwm_kib();
     telemetry.shutdown();
-    let stats = telemetry_core::pipeline::stats();
+    let stats = telemetry_core::stats();
 
     let captured = stats.captured - before.captured;
     assert_eq!(captured, THREADS * PER_THREAD, "{stats:?}");
@@ -104,7 +104,7 @@ fn eight_threads_through_a_small_queue_stay_bounded_and_exact() {
 /// or shutdown; a thread that exits with a part-filled buffer hands it over, and a flush sweeps
 /// the buffers of threads that are still alive but quiet.
 fn quiet_and_exiting_threads_lose_nothing(telemetry: &Telemetry, server: &CountingServer) {
-    let before = telemetry_core::pipeline::stats();
+    let before = telemetry_core::stats();
     // Exits with 5 buffered events.
     std::thread::spawn(|| {
         for i in 0..5 {
@@ -125,7 +125,7 @@ fn quiet_and_exiting_threads_lose_nothing(telemetry: &Telemetry, server: &Counti
     });
     ready_rx.recv().unwrap();
     assert!(telemetry.flush());
-    let after = telemetry_core::pipeline::stats();
+    let after = telemetry_core::stats();
     assert_eq!(after.captured - before.captured, 8, "{after:?}");
     assert_eq!(after.sent - before.sent, 8, "{after:?}");
     assert_eq!(

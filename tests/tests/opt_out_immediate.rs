@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use telemetry_core::config::EnvConfig;
-use telemetry_core::pipeline::{Stats, stats};
+use telemetry_core::EnvConfig;
+use telemetry_core::{Stats, stats};
 use telemetry_core::{Telemetry, track_event};
 use telemetry_tests::capture_server::{CaptureServer, Mode};
 

@@ -11,9 +11,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use telemetry_core::config::{EnvConfig, Reason, Switch};
-use telemetry_core::environment::EnvironmentInfo;
-use telemetry_core::remote::DecisionSource;
+use telemetry_core::__private::internals::environment::EnvironmentInfo;
+use telemetry_core::DecisionSource;
+use telemetry_core::{EnvConfig, Reason, Switch};
 use telemetry_core::{Stats, Telemetry, TelemetryBuilder, track_event};
 use telemetry_tests::capture_server::refused_url;
 use telemetry_tests::child::temp_dir;
@@ -66,7 +66,7 @@ fn count(events: &[Value], name: &str) -> usize {
 }
 
 fn stats() -> Stats {
-    telemetry_core::pipeline::stats()
+    telemetry_core::stats()
 }
 
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use telemetry_core::config::EnvConfig;
-use telemetry_core::spool::SpoolLimits;
+use telemetry_core::EnvConfig;
+use telemetry_core::SpoolLimits;
 use telemetry_core::{Telemetry, track_event};
 use telemetry_tests::capture_server::{CaptureServer, Mode};
 use tracing::field::{Field, Visit};
@@ -85,7 +85,7 @@ fn delivered_spooled_recovered_and_dropped_events_are_in_the_audit_trail() {
     let telemetry = Telemetry::builder()
         .app("audit-test", "1.0.0")
         .env(EnvConfig {
-            enable: Some(telemetry_core::config::Switch::On),
+            enable: Some(telemetry_core::Switch::On),
             posthog_api_key: Some(KEY.into()),
             posthog_host: Some(server.url()),
             state_dir: Some(state.clone()),
@@ -118,9 +118,7 @@ fn delivered_spooled_recovered_and_dropped_events_are_in_the_audit_trail() {
         exported(rows);
     }
     telemetry.flush();
-    wait("20 spooled", || {
-        telemetry_core::pipeline::stats().spooled >= 20
-    });
+    wait("20 spooled", || telemetry_core::stats().spooled >= 20);
     let spooled = audit(&records, "spooled");
     assert_eq!(spooled.len(), 20, "{spooled:?}");
     let dropped = audit(&records, "dropped");

@@ -2,7 +2,8 @@
 //! with the same checks, run on stable in CI): never a panic, nothing accepted from a file that
 //! is not bound to this destination, and a claim never yields more than the reader accepts.
 
-use telemetry_core::spool::{FORMAT, Spool, SpoolLimits, parse};
+use telemetry_core::__private::internals::spool::{FORMAT, Spool, parse};
+use telemetry_core::SpoolLimits;
 
 const HOST: &str = "http://127.0.0.1:1";
 const KEY: &str = "phc_reader";
@@ -23,7 +24,7 @@ fn check(dir: &std::path::Path, data: &[u8]) -> usize {
         assert!(any.events.is_empty(), "{data:?}");
     }
     let spool = Spool::new(dir, HOST, KEY, SpoolLimits::default());
-    telemetry_core::spool::delete_all(dir);
+    telemetry_core::__private::internals::spool::delete_all(dir);
     std::fs::write(spool.path(), data).unwrap();
     let mut claimed = 0;
     while let Ok(Some(claim)) = spool.claim(100) {

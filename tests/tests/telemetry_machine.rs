@@ -8,9 +8,9 @@
 use std::sync::{Barrier, Mutex};
 use std::time::Duration;
 
-use telemetry_core::config::{EnvConfig, Reason, Switch};
+use telemetry_core::__private::internals::state::StateStore;
 use telemetry_core::sink::MemorySink;
-use telemetry_core::state::StateStore;
+use telemetry_core::{EnvConfig, Reason, Switch};
 use telemetry_core::{IdentitySource, Telemetry, track_event};
 
 static TURN: Mutex<()> = Mutex::new(());
@@ -69,7 +69,7 @@ fn set_consent_racing_shutdown_never_leaves_a_worker_running() {
         });
         // Whichever came first, the pipeline is closed once shutdown returned.
         assert!(
-            !telemetry_core::capture::is_active(),
+            !telemetry_core::__private::is_active(),
             "round {round}: capture still on"
         );
         assert!(!telemetry.status().pipeline_owner, "round {round}");
@@ -117,7 +117,7 @@ fn a_second_install_takes_the_pipeline_over() {
     // An opt-out through the superseded handle still reaches the owner at once (same file).
     a.set_consent(false);
     assert!(!b.is_enabled());
-    assert!(!telemetry_core::capture::is_active());
+    assert!(!telemetry_core::__private::is_active());
     b.shutdown();
     a.shutdown();
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use telemetry_core::config::{EnvConfig, Switch};
+use telemetry_core::{EnvConfig, Switch};
 use telemetry_core::{Telemetry, track_event};
 use telemetry_tests::capture_server::{CaptureServer, Mode};
 

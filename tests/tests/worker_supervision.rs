@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use telemetry_core::config::EnvConfig;
-use telemetry_core::pipeline::stats;
+use telemetry_core::EnvConfig;
+use telemetry_core::sink::WireEvent;
 use telemetry_core::sink::{Sink, SinkError};
-use telemetry_core::wire::WireEvent;
+use telemetry_core::stats;
 use telemetry_core::{Telemetry, track_event};
 
 /// Makes the sink panic.

@@ -55,7 +55,7 @@ pub fn main() -> ExitCode {
         );
     }
     telemetry.shutdown();
-    let stats = telemetry_core::pipeline::stats();
+    let stats = telemetry_core::stats();
     println!(
         "captured={} sent={} failed={} dropped={}",
         stats.captured, stats.sent, stats.failed, stats.dropped

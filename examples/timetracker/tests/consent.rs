@@ -10,7 +10,7 @@ use timetracker::Database;
 
 use support::{ADMIN, PASSWORD, TestApp, telemetry_builder, temp_dir};
 
-fn names(events: &[telemetry_core::wire::WireEvent]) -> Vec<&str> {
+fn names(events: &[telemetry_core::sink::WireEvent]) -> Vec<&str> {
     events.iter().map(|e| e.event.as_str()).collect()
 }
 

@@ -29,6 +29,11 @@ pub struct AppInfo {
 
 impl AppInfo {
     /// An application with this name and version.
+    ///
+    /// ```
+    /// let app = telemetry_core::catalog::AppInfo::new("timetracker", "1.4.0");
+    /// assert_eq!(app.version.as_deref(), Some("1.4.0"));
+    /// ```
     pub fn new(name: impl Into<String>, version: impl Into<String>) -> AppInfo {
         AppInfo {
             name: name.into(),
@@ -37,6 +42,11 @@ impl AppInfo {
     }
 
     /// An application with this name and no version: what the committed documents describe.
+    ///
+    /// ```
+    /// let app = telemetry_core::catalog::AppInfo::named("timetracker");
+    /// assert_eq!((app.name.as_str(), app.version), ("timetracker", None));
+    /// ```
     pub fn named(name: impl Into<String>) -> AppInfo {
         AppInfo {
             name: name.into(),
@@ -71,6 +81,12 @@ impl AppInfo {
     /// This is what [`assert_document_current`] and [`check_document`] use: in a test of the
     /// package `timetracker`, the document describes `timetracker`, as the `timetracker` binary
     /// does with [`exit_if_requested`].
+    ///
+    /// ```
+    /// // Under `cargo test` this is the package being tested.
+    /// let app = telemetry_core::catalog::AppInfo::from_cargo_env();
+    /// assert!(!app.name.is_empty() && app.version.is_none());
+    /// ```
     pub fn from_cargo_env() -> AppInfo {
         match std::env::var("CARGO_PKG_NAME") {
             Ok(name) if !name.is_empty() => AppInfo::named(name),

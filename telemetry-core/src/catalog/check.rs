@@ -9,6 +9,10 @@ use crate::catalog::lint::Finding;
 
 /// The environment variable that makes the document check rewrite the file instead of
 /// comparing it: `TELEMETRY_CATALOG_BLESS=1 cargo test`.
+///
+/// ```
+/// assert_eq!(telemetry_core::catalog::BLESS_ENV, "TELEMETRY_CATALOG_BLESS");
+/// ```
 pub const BLESS_ENV: &str = "TELEMETRY_CATALOG_BLESS";
 
 /// At most this many diff lines are shown.
@@ -16,6 +20,15 @@ const MAX_DIFF_LINES: usize = 400;
 
 /// Why a committed document does not match the catalog; its `Display` form is the full message
 /// (a unified diff or the lint findings, and the command that refreshes the file).
+///
+/// ```
+/// use telemetry_core::Catalog;
+/// use telemetry_core::catalog::{DocumentMismatch, Format};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("TRACKED_EVENTS.md");
+/// let missing = Catalog::from_defs([]).check_document(path, Format::Markdown);
+/// assert!(matches!(missing, Err(DocumentMismatch::Missing { .. })));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum DocumentMismatch {

@@ -8,6 +8,10 @@ use std::io::Write as _;
 use super::{AppInfo, Format, catalog};
 
 /// The command-line flag handled by [`exit_if_requested`].
+///
+/// ```
+/// assert_eq!(telemetry_core::catalog::FLAG, "--telemetry-catalog");
+/// ```
 pub const FLAG: &str = "--telemetry-catalog";
 
 /// A `--telemetry-catalog` value that names no [`Format`].
@@ -31,6 +35,11 @@ impl UnknownFormat {
     }
 
     /// The value that was given.
+    ///
+    /// ```
+    /// let error = telemetry_core::catalog::parse_args(["--telemetry-catalog", "pdf"]).unwrap_err();
+    /// assert_eq!(error.given(), "pdf");
+    /// ```
     pub fn given(&self) -> &str {
         &self.given
     }

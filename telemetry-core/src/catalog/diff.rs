@@ -17,9 +17,19 @@ use super::{Catalog, SCHEMA_NAME, facts, markdown};
 
 /// The command-line flag handled by [`exit_if_requested`](super::exit_if_requested):
 /// `--telemetry-catalog-diff=OLD.json` prints [`CatalogDiff::to_markdown`] and exits 0.
+///
+/// ```
+/// assert_eq!(telemetry_core::catalog::DIFF_FLAG, "--telemetry-catalog-diff");
+/// ```
 pub const DIFF_FLAG: &str = "--telemetry-catalog-diff";
 
 /// Why the committed (old) document cannot be compared.
+///
+/// ```
+/// use telemetry_core::catalog::{OldDocumentError, diff};
+/// let error = diff("{}", &telemetry_core::catalog()).unwrap_err();
+/// assert_eq!(error, OldDocumentError::WrongSchema(None));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OldDocumentError {
@@ -133,6 +143,13 @@ fn parse(text: &str) -> Result<Document, OldDocumentError> {
 ///
 /// Build it with [`diff`] (a committed document against this binary's catalog) or
 /// [`CatalogDiff::between`] (two documents); render it with [`CatalogDiff::to_markdown`].
+///
+/// ```
+/// use telemetry_core::catalog::CatalogDiff;
+/// let document = telemetry_core::catalog().to_json();
+/// let changes = CatalogDiff::between(&document, &document).unwrap();
+/// assert!(changes.is_empty());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogDiff {
     added: Vec<String>,
@@ -172,6 +189,13 @@ pub fn diff(old: &str, new: &Catalog) -> Result<CatalogDiff, OldDocumentError> {
 impl CatalogDiff {
     /// Compares two `telemetry-catalog/v1` documents (JSON text). An error names what is wrong
     /// with `old`; `new` is expected to be valid too (an invalid one is reported the same way).
+    ///
+    /// ```
+    /// use telemetry_core::catalog::CatalogDiff;
+    /// let document = telemetry_core::catalog().to_json();
+    /// assert!(CatalogDiff::between(&document, &document).unwrap().is_empty());
+    /// assert!(CatalogDiff::between("not json", &document).is_err());
+    /// ```
     pub fn between(old: &str, new: &str) -> Result<CatalogDiff, OldDocumentError> {
         let old = parse(old)?;
         let new = parse(new)?;
@@ -179,6 +203,11 @@ impl CatalogDiff {
     }
 
     /// Whether data collection is unchanged.
+    ///
+    /// ```
+    /// let catalog = telemetry_core::catalog();
+    /// assert!(telemetry_core::catalog::diff(&catalog.to_json(), &catalog).unwrap().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.added.is_empty()
             && self.removed.is_empty()
@@ -187,21 +216,58 @@ impl CatalogDiff {
     }
 
     /// The events the new catalog has and the old one did not, sorted.
+    ///
+    /// ```
+    /// use telemetry_core::catalog::CatalogDiff;
+    /// let new: serde_json::Value = serde_json::from_str(&telemetry_core::catalog().to_json()).unwrap();
+    /// let mut old = new.clone();
+    /// old["events"] = serde_json::json!([]);
+    /// let changes = CatalogDiff::between(&old.to_string(), &new.to_string()).unwrap();
+    /// let names: Vec<_> = new["events"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    /// assert_eq!(changes.added_events(), names);
+    /// ```
     pub fn added_events(&self) -> &[String] {
         &self.added
     }
 
     /// The events the old document had and the new catalog does not, sorted.
+    ///
+    /// ```
+    /// use telemetry_core::catalog::CatalogDiff;
+    /// let old: serde_json::Value = serde_json::from_str(&telemetry_core::catalog().to_json()).unwrap();
+    /// let mut new = old.clone();
+    /// new["events"] = serde_json::json!([]);
+    /// let changes = CatalogDiff::between(&old.to_string(), &new.to_string()).unwrap();
+    /// assert_eq!(changes.removed_events().len(), old["events"].as_array().unwrap().len());
+    /// ```
     pub fn removed_events(&self) -> &[String] {
         &self.removed
     }
 
     /// The events in both whose data collection or description changed, sorted.
+    ///
+    /// ```
+    /// use telemetry_core::catalog::CatalogDiff;
+    /// let old: serde_json::Value = serde_json::from_str(&telemetry_core::catalog().to_json()).unwrap();
+    /// let mut new = old.clone();
+    /// new["lifecycle_events"][0]["description"] = "Sent on every start.".into();
+    /// let changes = CatalogDiff::between(&old.to_string(), &new.to_string()).unwrap();
+    /// assert_eq!(changes.changed_events(), [old["lifecycle_events"][0]["name"].as_str().unwrap()]);
+    /// ```
     pub fn changed_events(&self) -> &[String] {
         &self.changed
     }
 
     /// Whether the properties the toolkit adds to every event changed.
+    ///
+    /// ```
+    /// use telemetry_core::catalog::CatalogDiff;
+    /// let old: serde_json::Value = serde_json::from_str(&telemetry_core::catalog().to_json()).unwrap();
+    /// let mut new = old.clone();
+    /// new["automatic_properties"].as_array_mut().unwrap().pop();
+    /// let changes = CatalogDiff::between(&old.to_string(), &new.to_string()).unwrap();
+    /// assert!(changes.automatic_properties_changed());
+    /// ```
     pub fn automatic_properties_changed(&self) -> bool {
         self.automatic_changed
     }
@@ -209,6 +275,12 @@ impl CatalogDiff {
     /// The changelog as Markdown, for a pull-request comment: a heading, one line of summary,
     /// then the added, removed and changed events in plain words. Unchanged events are not
     /// mentioned; with no change at all it is one line saying so.
+    ///
+    /// ```
+    /// let catalog = telemetry_core::catalog();
+    /// let changes = telemetry_core::catalog::diff(&catalog.to_json(), &catalog).unwrap();
+    /// assert!(changes.to_markdown().contains("No change to data collection"));
+    /// ```
     pub fn to_markdown(&self) -> String {
         self.markdown.clone()
     }

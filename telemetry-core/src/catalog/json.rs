@@ -12,6 +12,11 @@ use crate::definition::{Classification, PropDef, Site, Trigger};
 use crate::wire::AUTOMATIC_PROPERTIES;
 
 /// The value of the document's `schema` key.
+///
+/// ```
+/// let json: serde_json::Value = serde_json::from_str(&telemetry_core::catalog().to_json()).unwrap();
+/// assert_eq!(json["schema"], telemetry_core::catalog::SCHEMA_NAME);
+/// ```
 pub const SCHEMA_NAME: &str = "telemetry-catalog/v1";
 
 #[derive(Serialize)]

@@ -118,9 +118,17 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order they are listed in messages.
+    ///
+    /// ```
+    /// assert_eq!(telemetry_core::catalog::Format::ALL.len(), 2);
+    /// ```
     pub const ALL: [Format; 2] = [Format::Markdown, Format::Json];
 
     /// The short name used on the command line: `md` or `json`.
+    ///
+    /// ```
+    /// assert_eq!(telemetry_core::catalog::Format::Markdown.name(), "md");
+    /// ```
     pub const fn name(self) -> &'static str {
         match self {
             Format::Markdown => "md",
@@ -163,6 +171,13 @@ impl std::str::FromStr for Format {
 /// The description, trigger and properties are those of the first declaration in site order;
 /// when the declarations disagree, [`Catalog::lint`] reports a
 /// [`Lint::ConflictingDeclarations`] finding.
+///
+/// ```
+/// let catalog = telemetry_core::catalog();
+/// let install = catalog.entry("telemetry.install").unwrap();
+/// assert_eq!(install.name, "telemetry.install");
+/// assert!(!install.sites.is_empty());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CatalogEvent {
@@ -196,6 +211,11 @@ impl CatalogEvent {
     }
 
     /// Whether this is one of the toolkit's own lifecycle events.
+    ///
+    /// ```
+    /// let catalog = telemetry_core::catalog();
+    /// assert!(catalog.entry("telemetry.health").unwrap().is_lifecycle());
+    /// ```
     pub fn is_lifecycle(&self) -> bool {
         self.trigger == Trigger::Lifecycle
     }
@@ -209,6 +229,11 @@ pub(crate) fn resource_of(name: &str) -> &str {
 ///
 /// Build it with [`catalog()`] (what the binary links) or [`Catalog::from_defs`] (a given set of
 /// declarations, for tests and tools).
+///
+/// ```
+/// let catalog = telemetry_core::catalog();
+/// assert!(catalog.lifecycle_events().count() >= 3);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Catalog {
     events: Vec<&'static EventDef>,
@@ -270,6 +295,11 @@ impl Catalog {
 
     /// All declarations, sorted by name, then site. One event declared at two sites appears
     /// twice here; see [`Catalog::entries`] for the merged view.
+    ///
+    /// ```
+    /// let catalog = telemetry_core::catalog();
+    /// assert!(catalog.events().len() >= catalog.entries().len());
+    /// ```
     pub fn events(&self) -> &[&'static EventDef] {
         &self.events
     }
@@ -287,6 +317,12 @@ impl Catalog {
     }
 
     /// The event with this name, if any.
+    ///
+    /// ```
+    /// let catalog = telemetry_core::catalog();
+    /// assert_eq!(catalog.entry("telemetry.update").unwrap().name, "telemetry.update");
+    /// assert!(catalog.entry("no.such_event").is_none());
+    /// ```
     pub fn entry(&self, name: &str) -> Option<&CatalogEvent> {
         self.entries
             .binary_search_by(|e| e.name.cmp(name))
@@ -295,11 +331,22 @@ impl Catalog {
     }
 
     /// The application's own events (everything but the lifecycle events), sorted by name.
+    ///
+    /// ```
+    /// let catalog = telemetry_core::catalog();
+    /// assert!(catalog.app_events().all(|e| !e.is_lifecycle()));
+    /// ```
     pub fn app_events(&self) -> impl Iterator<Item = &CatalogEvent> {
         self.entries.iter().filter(|e| !e.is_lifecycle())
     }
 
     /// The toolkit's lifecycle events, sorted by name.
+    ///
+    /// ```
+    /// let catalog = telemetry_core::catalog();
+    /// let names: Vec<_> = catalog.lifecycle_events().map(|e| e.name).collect();
+    /// assert_eq!(names, ["telemetry.health", "telemetry.install", "telemetry.update"]);
+    /// ```
     pub fn lifecycle_events(&self) -> impl Iterator<Item = &CatalogEvent> {
         self.entries.iter().filter(|e| e.is_lifecycle())
     }
@@ -315,6 +362,12 @@ impl Catalog {
     }
 
     /// The same catalog, describing `app`.
+    ///
+    /// ```
+    /// use telemetry_core::catalog::AppInfo;
+    /// let catalog = telemetry_core::catalog().with_app_info(AppInfo::named("timetracker"));
+    /// assert_eq!(catalog.app(), AppInfo::named("timetracker"));
+    /// ```
     pub fn with_app_info(mut self, app: AppInfo) -> Catalog {
         self.app = Some(app);
         self
@@ -322,6 +375,11 @@ impl Catalog {
 
     /// The application the documents describe: the one set with [`Catalog::with_app`], else
     /// [`AppInfo::from_current_exe`].
+    ///
+    /// ```
+    /// let catalog = telemetry_core::catalog().with_app("timetracker", "1.4.0");
+    /// assert_eq!(catalog.app().version.as_deref(), Some("1.4.0"));
+    /// ```
     pub fn app(&self) -> AppInfo {
         self.app.clone().unwrap_or_else(AppInfo::from_current_exe)
     }
@@ -357,11 +415,21 @@ impl Catalog {
 
     /// The JSON document (schema `telemetry-catalog/v1`): pretty-printed, keys in a fixed order,
     /// ending with a newline.
+    ///
+    /// ```
+    /// let json: serde_json::Value = serde_json::from_str(&telemetry_core::catalog().to_json()).unwrap();
+    /// assert_eq!(json["schema"], "telemetry-catalog/v1");
+    /// ```
     pub fn to_json(&self) -> String {
         json::render(self)
     }
 
     /// The Markdown transparency document for end users. Deterministic.
+    ///
+    /// ```
+    /// let markdown = telemetry_core::catalog().with_app("timetracker", "1.4.0").to_markdown();
+    /// assert!(markdown.contains("telemetry.install"));
+    /// ```
     pub fn to_markdown(&self) -> String {
         markdown::render(self)
     }
@@ -387,6 +455,16 @@ impl Catalog {
     /// `cargo test` does), so the check works from any working directory. Fails when the file is
     /// missing or stale, or when the catalog has lint errors. Warnings are printed to stderr.
     /// Without [`Catalog::with_app`], the document describes [`AppInfo::from_cargo_env`].
+    ///
+    /// ```
+    /// use telemetry_core::catalog::Format;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("TRACKED_EVENTS.json");
+    /// // A catalog of no events, for the example; a test checks `telemetry_core::catalog()`.
+    /// let catalog = telemetry_core::Catalog::from_defs([]).with_app("timetracker", "1.4.0");
+    /// std::fs::write(&path, catalog.to_json()).unwrap();
+    /// assert!(catalog.check_document(&path, Format::Json).is_ok());
+    /// ```
     pub fn check_document(
         &self,
         path: impl AsRef<Path>,
@@ -397,6 +475,16 @@ impl Catalog {
 
     /// [`Catalog::check_document`], panicking with the mismatch (a unified diff, or the lint
     /// findings, and the command that refreshes the file).
+    ///
+    /// ```
+    /// use telemetry_core::catalog::Format;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("TRACKED_EVENTS.md");
+    /// // A catalog of no events, for the example; a test checks `telemetry_core::catalog()`.
+    /// let catalog = telemetry_core::Catalog::from_defs([]).with_app("timetracker", "1.4.0");
+    /// std::fs::write(&path, catalog.to_markdown()).unwrap();
+    /// catalog.assert_document_current(&path, Format::Markdown); // panics with a diff when stale
+    /// ```
     #[track_caller]
     pub fn assert_document_current(&self, path: impl AsRef<Path>, format: Format) {
         if let Err(mismatch) = self.check_document(path, format) {

@@ -30,14 +30,6 @@ pub(crate) struct DesiredProperty {
 
 /// PostHog's property type for a value kind (PostHog's `PropertyType`: `DateTime`, `String`,
 /// `Numeric`, `Boolean`, `Duration`). `None` when the kind says nothing PostHog could use.
-///
-/// ```
-/// use telemetry_core::ValueKind;
-/// use telemetry_core::catalog_push::posthog_property_type;
-/// assert_eq!(posthog_property_type(ValueKind::Integer), Some("Numeric"));
-/// assert_eq!(posthog_property_type(ValueKind::Hashed), Some("String"));
-/// assert_eq!(posthog_property_type(ValueKind::Unspecified), None);
-/// ```
 pub const fn posthog_property_type(kind: ValueKind) -> Option<&'static str> {
     match kind {
         ValueKind::Boolean => Some("Boolean"),
@@ -124,6 +116,14 @@ mod tests {
     use super::*;
     use crate::catalog::test_support::def;
     use crate::definition::Trigger;
+
+    #[test]
+    fn value_kinds_map_to_posthog_property_types() {
+        assert_eq!(posthog_property_type(ValueKind::Integer), Some("Numeric"));
+        assert_eq!(posthog_property_type(ValueKind::Duration), Some("Duration"));
+        assert_eq!(posthog_property_type(ValueKind::Hashed), Some("String"));
+        assert_eq!(posthog_property_type(ValueKind::Unspecified), None);
+    }
 
     #[test]
     fn properties_merge_across_events_and_skip_posthog_names() {

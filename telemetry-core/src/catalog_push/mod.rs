@@ -9,7 +9,7 @@
 //! PostHog's REST API (`/api/projects/<id>/event_definitions/` and `/property_definitions/`):
 //!
 //! - event definitions are created when missing (PostHog accepts a `POST` before the event is
-//!   first ingested) or updated: the catalog's description, and the tag [`TAG`] added to the
+//!   first ingested) or updated: the catalog's description, and the tag [`TAG`](desired::TAG) added to the
 //!   definition's own tags;
 //! - property definitions cannot be created through the API (PostHog makes them when it ingests
 //!   a property; a `POST` answers 405), so the ones PostHog has seen are updated (description,
@@ -48,8 +48,6 @@ use std::io::Write;
 
 use crate::catalog::{Catalog, FLAG};
 
-pub use desired::{TAG, posthog_property_type};
-
 /// The host used when `POSTHOG_CLI_HOST` is unset: PostHog's US cloud app.
 pub const DEFAULT_HOST: &str = "https://us.posthog.com";
 
@@ -64,14 +62,6 @@ pub enum Mode {
 
 /// Finds `--telemetry-catalog=push` or `=push-dry-run` (also `--telemetry-catalog push`) among
 /// command-line arguments without the program name; arguments after `--` are not looked at.
-///
-/// ```
-/// use telemetry_core::catalog_push::{Mode, requested};
-/// assert_eq!(requested(["--telemetry-catalog=push"]), Some(Mode::Push));
-/// assert_eq!(requested(["--telemetry-catalog", "push-dry-run"]), Some(Mode::DryRun));
-/// assert_eq!(requested(["--telemetry-catalog=json"]), None);
-/// assert_eq!(requested(["--", "--telemetry-catalog=push"]), None);
-/// ```
 pub fn requested<I>(args: I) -> Option<Mode>
 where
     I: IntoIterator,
@@ -120,19 +110,6 @@ impl std::fmt::Debug for Config {
 impl Config {
     /// Reads `POSTHOG_CLI_TOKEN`, `POSTHOG_CLI_ENV_ID` and `POSTHOG_CLI_HOST` through `var`.
     /// The error says which variable is missing or wrong.
-    ///
-    /// ```
-    /// use telemetry_core::catalog_push::Config;
-    /// let env = |name: &str| match name {
-    ///     "POSTHOG_CLI_TOKEN" => Some("phx_example".to_owned()),
-    ///     "POSTHOG_CLI_ENV_ID" => Some("12345".to_owned()),
-    ///     _ => None,
-    /// };
-    /// let config = Config::from_vars(env).unwrap();
-    /// assert_eq!(config.host(), "https://us.posthog.com");
-    /// assert!(!format!("{config:?}").contains("phx_example"));
-    /// assert!(Config::from_vars(|_| None).unwrap_err().contains("POSTHOG_CLI_TOKEN"));
-    /// ```
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
         let get = |name: &str| {
             var(name)
@@ -162,16 +139,6 @@ impl Config {
             project,
             host,
         })
-    }
-
-    /// The PostHog host pushed to.
-    pub fn host(&self) -> &str {
-        &self.host
-    }
-
-    /// The project pushed to.
-    pub fn project(&self) -> &str {
-        &self.project
     }
 }
 
@@ -242,5 +209,36 @@ pub fn push(mode: Mode, catalog: &Catalog, config: &Config, out: &mut dyn Write)
             eprintln!("{}", report::fatal(&err, config));
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_is_requested_by_flag_value_before_a_double_dash() {
+        assert_eq!(requested(["--telemetry-catalog=push"]), Some(Mode::Push));
+        assert_eq!(
+            requested(["--telemetry-catalog", "push-dry-run"]),
+            Some(Mode::DryRun)
+        );
+        assert_eq!(requested(["--telemetry-catalog=json"]), None);
+        assert_eq!(requested(["--", "--telemetry-catalog=push"]), None);
+    }
+
+    #[test]
+    fn config_defaults_the_host_names_a_missing_variable_and_hides_the_token() {
+        let env = |name: &str| match name {
+            "POSTHOG_CLI_TOKEN" => Some("phx_example".to_owned()),
+            "POSTHOG_CLI_ENV_ID" => Some("12345".to_owned()),
+            _ => None,
+        };
+        let config = Config::from_vars(env).unwrap();
+        assert_eq!(config.host, "https://us.posthog.com");
+        assert_eq!(config.project, "12345");
+        assert!(!format!("{config:?}").contains("phx_example"));
+        let missing = Config::from_vars(|_| None).unwrap_err();
+        assert!(missing.contains("POSTHOG_CLI_TOKEN"), "{missing}");
     }
 }

@@ -20,8 +20,8 @@ use super::schedule::Ping;
 ///
 /// ```
 /// use chrono::Utc;
-/// use telemetry_core::lifecycle::dedup::ping_uuid;
-/// use telemetry_core::lifecycle::schedule::Ping;
+/// use telemetry_core::__private::internals::lifecycle::ping_uuid;
+/// use telemetry_core::__private::internals::lifecycle::Ping;
 ///
 /// let fp = "a".repeat(64);
 /// let now = Utc::now();

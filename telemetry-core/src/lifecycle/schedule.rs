@@ -23,8 +23,8 @@
 //!
 //! ```
 //! use chrono::Utc;
-//! use telemetry_core::lifecycle::schedule::{DEFAULT_HEALTH_INTERVAL, Ping, due_pings, mark_sent};
-//! use telemetry_core::state::InstallState;
+//! use telemetry_core::__private::internals::lifecycle::{DEFAULT_HEALTH_INTERVAL, Ping, due_pings, mark_sent};
+//! use telemetry_core::__private::internals::state::InstallState;
 //!
 //! let mut state = InstallState::new();
 //! let now = Utc::now();
@@ -56,7 +56,7 @@ pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
 /// The kind of a lifecycle ping, as recorded in the install state.
 ///
 /// ```
-/// use telemetry_core::lifecycle::schedule::PingKind;
+/// use telemetry_core::__private::internals::lifecycle::PingKind;
 /// assert_eq!(PingKind::Update.event_name(), "telemetry.update");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -73,7 +73,7 @@ impl PingKind {
     /// The event's definition in the catalog.
     ///
     /// ```
-    /// use telemetry_core::lifecycle::schedule::PingKind;
+    /// use telemetry_core::__private::internals::lifecycle::PingKind;
     /// assert_eq!(PingKind::Health.definition().name, "telemetry.health");
     /// ```
     pub fn definition(self) -> &'static EventDef {
@@ -87,7 +87,7 @@ impl PingKind {
     /// The event name, for example `"telemetry.install"`.
     ///
     /// ```
-    /// use telemetry_core::lifecycle::schedule::PingKind;
+    /// use telemetry_core::__private::internals::lifecycle::PingKind;
     /// assert_eq!(PingKind::Install.event_name(), "telemetry.install");
     /// ```
     pub fn event_name(self) -> &'static str {
@@ -99,7 +99,7 @@ impl PingKind {
 ///
 /// ```
 /// use serde_json::json;
-/// use telemetry_core::lifecycle::schedule::{Ping, PingKind};
+/// use telemetry_core::__private::internals::lifecycle::{Ping, PingKind};
 ///
 /// let ping = Ping::Update { old_version: "1.0.0".into(), new_version: "1.1.0".into() };
 /// assert_eq!(ping.kind(), PingKind::Update);
@@ -127,7 +127,7 @@ impl Ping {
     /// This ping's kind.
     ///
     /// ```
-    /// use telemetry_core::lifecycle::schedule::{Ping, PingKind};
+    /// use telemetry_core::__private::internals::lifecycle::{Ping, PingKind};
     /// assert_eq!(Ping::Health.kind(), PingKind::Health);
     /// ```
     pub fn kind(&self) -> PingKind {
@@ -141,7 +141,7 @@ impl Ping {
     /// The event name, for example `"telemetry.update"`.
     ///
     /// ```
-    /// assert_eq!(telemetry_core::lifecycle::schedule::Ping::Install.event_name(), "telemetry.install");
+    /// assert_eq!(telemetry_core::__private::internals::lifecycle::Ping::Install.event_name(), "telemetry.install");
     /// ```
     pub fn event_name(&self) -> &'static str {
         self.kind().event_name()
@@ -153,7 +153,7 @@ impl Ping {
     /// otherwise.
     ///
     /// ```
-    /// assert!(telemetry_core::lifecycle::schedule::Ping::Install.extra_properties().is_empty());
+    /// assert!(telemetry_core::__private::internals::lifecycle::Ping::Install.extra_properties().is_empty());
     /// ```
     pub fn extra_properties(&self) -> Vec<(&'static str, Value)> {
         match self {
@@ -178,8 +178,8 @@ fn sent_version(version: &str) -> String {
 ///
 /// ```
 /// use chrono::Utc;
-/// use telemetry_core::lifecycle::schedule::{DEFAULT_HEALTH_INTERVAL, Ping, due_pings};
-/// use telemetry_core::state::InstallState;
+/// use telemetry_core::__private::internals::lifecycle::{DEFAULT_HEALTH_INTERVAL, Ping, due_pings};
+/// use telemetry_core::__private::internals::state::InstallState;
 ///
 /// let state = InstallState::new();
 /// assert_eq!(
@@ -216,8 +216,8 @@ pub fn due_pings(
 /// ```
 /// use chrono::{TimeDelta, Utc};
 /// use std::time::Duration;
-/// use telemetry_core::lifecycle::schedule::health_due;
-/// use telemetry_core::state::InstallState;
+/// use telemetry_core::__private::internals::lifecycle::health_due;
+/// use telemetry_core::__private::internals::state::InstallState;
 ///
 /// let mut state = InstallState::new();
 /// let now = Utc::now();
@@ -237,8 +237,8 @@ pub fn health_due(state: &InstallState, now: DateTime<Utc>, interval: Duration) 
 /// ```
 /// use chrono::{TimeDelta, Utc};
 /// use std::time::Duration;
-/// use telemetry_core::lifecycle::schedule::next_health_in;
-/// use telemetry_core::state::InstallState;
+/// use telemetry_core::__private::internals::lifecycle::next_health_in;
+/// use telemetry_core::__private::internals::state::InstallState;
 ///
 /// let mut state = InstallState::new();
 /// let now = Utc::now();
@@ -275,8 +275,8 @@ pub fn next_health_in(state: &InstallState, now: DateTime<Utc>, interval: Durati
 ///
 /// ```
 /// use chrono::Utc;
-/// use telemetry_core::lifecycle::schedule::{PingKind, mark_sent};
-/// use telemetry_core::state::InstallState;
+/// use telemetry_core::__private::internals::lifecycle::{PingKind, mark_sent};
+/// use telemetry_core::__private::internals::state::InstallState;
 ///
 /// let mut state = InstallState::new();
 /// let now = Utc::now();

@@ -69,6 +69,12 @@ impl Counters {
 }
 
 /// A snapshot of the pipeline's counters since the process started.
+///
+/// ```
+/// let stats = telemetry_core::stats();
+/// // Every captured event is in exactly one bucket, or still queued.
+/// assert!(stats.captured >= stats.sent + stats.failed + stats.dropped);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Stats {
     /// Events handed to the pipeline by instrumented code.
@@ -92,7 +98,7 @@ pub struct Stats {
     pub sink_panics: u64,
     /// Events of this run written to the outage spool because delivery failed (they are also
     /// in `failed`) or because they were on the wire when a shutdown gave up (also in
-    /// `dropped`). See the module docs of [`spool`](crate::spool).
+    /// `dropped`). See [`SpoolLimits`](crate::SpoolLimits).
     pub spooled: u64,
     /// Events delivered from the outage spool, captured by this run or an earlier one (not in
     /// `sent`, which counts first attempts).

@@ -216,7 +216,7 @@ fn handoff(epoch: u64, mut batch: Vec<Capture>) {
 /// The pipeline's counters since the process started.
 ///
 /// ```
-/// let s = telemetry_core::pipeline::stats();
+/// let s = telemetry_core::stats();
 /// assert!(s.captured >= s.sent + s.failed + s.dropped);
 /// ```
 pub fn stats() -> Stats {

@@ -1,6 +1,6 @@
 //! The remote kill switch: a PostHog feature flag (`TELEMETRY_REMOTE_FLAG` or
-//! [`TelemetryBuilder::remote_flag`](crate::TelemetryBuilder::remote_flag)) that can switch
-//! telemetry off, or drop some events, for an install, from PostHog.
+//! [`TelemetryBuilder::remote_flag`](crate::TelemetryBuilder::remote_flag), whose docs are the
+//! user's description) that can switch telemetry off, or drop some events, for an install.
 //!
 //! The flag is evaluated through posthog-rs for the install fingerprint, on a thread of its own
 //! (never the caller's, never inside an async runtime), when the pipeline's worker starts and
@@ -43,6 +43,19 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60 * 60);
 pub const DEFAULT_HOLD: Duration = Duration::from_secs(5);
 
 /// Where the decision in force comes from.
+///
+/// ```
+/// use telemetry_core::{DecisionSource, EnvConfig, Telemetry};
+/// let dir = tempfile::tempdir().unwrap();
+/// let telemetry = Telemetry::builder()
+///     .state_dir(dir.path())
+///     .posthog("phc_project_key", None)
+///     .remote_flag("telemetry-kill-switch")
+///     .env(EnvConfig::default()) // off: the flag is never asked
+///     .install();
+/// assert_eq!(telemetry.status().remote.unwrap().source, DecisionSource::Default);
+/// # telemetry.shutdown();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionSource {
@@ -55,6 +68,21 @@ pub enum DecisionSource {
 }
 
 /// The remote kill switch as an admin page shows it.
+///
+/// ```
+/// use telemetry_core::{EnvConfig, Telemetry};
+/// let dir = tempfile::tempdir().unwrap();
+/// let telemetry = Telemetry::builder()
+///     .state_dir(dir.path())
+///     .posthog("phc_project_key", None)
+///     .remote_flag("telemetry-kill-switch")
+///     .env(EnvConfig::default())
+///     .install();
+/// let remote = telemetry.status().remote.unwrap();
+/// assert_eq!(remote.flag, "telemetry-kill-switch");
+/// assert!(!remote.disabled);
+/// # telemetry.shutdown();
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RemoteStatus {
     /// The feature flag key.

@@ -11,14 +11,6 @@ use super::{Sink, SinkError};
 use crate::wire::WireEvent;
 
 /// Appends one JSON object per line to a file (default `logs/telemetry.jsonl`).
-///
-/// ```
-/// use telemetry_core::sink::{JsonlSink, Sink};
-/// let dir = std::env::temp_dir().join(format!("jsonl-doc-{}", std::process::id()));
-/// let mut sink = JsonlSink::new(dir.join("telemetry.jsonl"));
-/// sink.send(&[]).unwrap();
-/// assert_eq!(sink.path(), dir.join("telemetry.jsonl"));
-/// ```
 #[derive(Debug)]
 pub struct JsonlSink {
     path: PathBuf,
@@ -32,11 +24,6 @@ impl JsonlSink {
             path: path.into(),
             file: None,
         }
-    }
-
-    /// The file events are appended to.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     fn file(&mut self) -> Result<&mut File, SinkError> {
@@ -108,6 +95,16 @@ impl Sink for JsonlSink {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn an_empty_batch_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("logs/telemetry.jsonl");
+        let mut sink = JsonlSink::new(&path);
+        sink.send(&[]).unwrap();
+        assert!(!path.exists());
+        assert_eq!(sink.target(), Some(path.display().to_string()));
+    }
 
     #[test]
     fn the_log_is_created_owner_only() {

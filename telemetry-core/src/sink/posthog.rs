@@ -59,12 +59,6 @@ impl std::fmt::Debug for PostHogOptions {
 
 impl PostHogOptions {
     /// Options with the defaults: 5 s per request, 3 attempts, gzip on.
-    ///
-    /// ```
-    /// let o = telemetry_core::sink::PostHogOptions::new("phc_key", None);
-    /// assert_eq!(o.host, telemetry_core::sink::posthog_default_host());
-    /// assert!(!format!("{o:?}").contains("phc_key"));
-    /// ```
     pub fn new(api_key: impl Into<String>, host: Option<String>) -> PostHogOptions {
         PostHogOptions {
             api_key: api_key.into(),
@@ -222,6 +216,14 @@ mod tests {
         ));
         let error = sink.send(&[WireEvent::sample()]).unwrap_err();
         assert!(error.to_string().contains("disabled"), "{error}");
+    }
+
+    #[test]
+    fn options_default_to_the_us_cloud_and_hide_the_key() {
+        let options = PostHogOptions::new("phc_key", None);
+        assert_eq!(options.host, "https://us.i.posthog.com");
+        assert_eq!(options.host, posthog_default_host());
+        assert!(!format!("{options:?}").contains("phc_key"));
     }
 
     #[test]

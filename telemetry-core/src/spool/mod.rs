@@ -28,13 +28,30 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-pub use file::{Appended, Claim};
-pub use record::{FORMAT, Header, Parsed, parse};
+pub use file::Claim;
+pub use record::{FORMAT, Header, parse};
 
 /// Every spool file's name starts with this.
 const PREFIX: &str = "spool-";
 
-/// How big and how old the spool may get.
+/// How big and how old the outage spool may get.
+///
+/// The outage spool keeps the events PostHog did not take (delivery failed after its retries,
+/// or a shutdown ran out of time while a batch was on the wire) in `spool-<binding>.jsonl`
+/// next to the install state, owner-only, and sends them when PostHog recovers or on the next
+/// run, with their original `uuid` and `timestamp` so PostHog deduplicates. A spool is only
+/// read by a process configured with the same host and project key, and is deleted unsent
+/// when telemetry is off. Overflow drops the oldest events, expiry the stale ones; both are
+/// counted in [`Stats`](crate::Stats). Set on the builder with
+/// [`TelemetryBuilder::spool_limits`](crate::TelemetryBuilder::spool_limits).
+///
+/// ```
+/// use std::time::Duration;
+/// use telemetry_core::SpoolLimits;
+///
+/// let limits = SpoolLimits { max_age: Duration::from_secs(24 * 60 * 60), ..SpoolLimits::default() };
+/// assert_eq!(limits.max_bytes, 10 * 1024 * 1024);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpoolLimits {
     /// Bytes on disk across the spool and its in-flight files. Default 10 MiB (about 20 000
@@ -69,7 +86,8 @@ impl Spool {
     /// directory). Touches nothing on disk.
     ///
     /// ```
-    /// use telemetry_core::spool::{Spool, SpoolLimits};
+    /// use telemetry_core::SpoolLimits;
+    /// use telemetry_core::__private::internals::spool::Spool;
     /// let dir = tempfile::tempdir().unwrap();
     /// let spool = Spool::new(dir.path(), "https://eu.i.posthog.com", "phc_key", SpoolLimits::default());
     /// assert!(spool.path().file_name().unwrap().to_str().unwrap().starts_with("spool-"));
@@ -161,7 +179,7 @@ fn binding(host: &str, key: &str) -> String {
 /// let dir = tempfile::tempdir().unwrap();
 /// std::fs::write(dir.path().join("spool-0123.jsonl"), "x\n").unwrap();
 /// std::fs::write(dir.path().join("install.json"), "{}").unwrap();
-/// assert_eq!(telemetry_core::spool::delete_all(dir.path()), 1);
+/// assert_eq!(telemetry_core::__private::internals::spool::delete_all(dir.path()), 1);
 /// assert!(dir.path().join("install.json").exists());
 /// ```
 pub fn delete_all(dir: &Path) -> usize {

@@ -39,7 +39,7 @@ pub struct Parsed {
 /// any valid header, as the fuzz target does). Never panics, whatever the input.
 ///
 /// ```
-/// use telemetry_core::spool::{parse, FORMAT};
+/// use telemetry_core::__private::internals::spool::{parse, FORMAT};
 /// let text = format!(
 ///     "{{\"spool\":\"{FORMAT}\",\"host\":\"h\",\"binding\":\"b\"}}\n\
 ///      {{\"event\":\"a\",\"distinct_id\":\"d\",\"uuid\":\"u\",\"timestamp\":\"t\",\"properties\":{{}}}}\n\

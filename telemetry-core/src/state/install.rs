@@ -17,7 +17,7 @@ use crate::fingerprint::{self, Identity};
 /// toggle).
 ///
 /// ```
-/// use telemetry_core::state::Consent;
+/// use telemetry_core::__private::internals::state::Consent;
 ///
 /// let c = Consent::new(true, "admin", chrono::Utc::now());
 /// assert!(c.enabled);
@@ -41,7 +41,7 @@ impl Consent {
     /// A decision made now by `source`.
     ///
     /// ```
-    /// let c = telemetry_core::state::Consent::new(false, "api", chrono::Utc::now());
+    /// let c = telemetry_core::__private::internals::state::Consent::new(false, "api", chrono::Utc::now());
     /// assert!(!c.enabled);
     /// ```
     pub fn new(enabled: bool, source: impl Into<String>, decided_at: DateTime<Utc>) -> Consent {
@@ -60,7 +60,7 @@ impl Consent {
 /// other malformed content makes the file corrupt. `Debug` redacts the salt.
 ///
 /// ```
-/// use telemetry_core::state::InstallState;
+/// use telemetry_core::__private::internals::state::InstallState;
 ///
 /// let state = InstallState::new();
 /// assert_eq!(state.schema_version, 1);
@@ -74,7 +74,7 @@ impl Consent {
 /// ```
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstallState {
-    /// The schema version of the file ([`SCHEMA_VERSION`] or higher).
+    /// The schema version of the file (`SCHEMA_VERSION` or higher).
     #[serde(default)]
     pub schema_version: u32,
     /// Random UUID of this install state. Never sent.
@@ -129,7 +129,7 @@ impl InstallState {
     /// A fresh state: new random install id and salt, no consent, nothing sent.
     ///
     /// ```
-    /// use telemetry_core::state::InstallState;
+    /// use telemetry_core::__private::internals::state::InstallState;
     /// let (a, b) = (InstallState::new(), InstallState::new());
     /// assert_ne!(a.install_id, b.install_id);
     /// assert_ne!(a.salt, b.salt);
@@ -155,10 +155,10 @@ impl InstallState {
     /// `TELE_SALT`.
     ///
     /// ```
-    /// let state = telemetry_core::state::InstallState::new();
+    /// let state = telemetry_core::__private::internals::state::InstallState::new();
     /// assert_eq!(
     ///     state.distinct_id(),
-    ///     telemetry_core::fingerprint::distinct_id(state.salt.as_bytes(), &state.install_id),
+    ///     telemetry_core::__private::internals::fingerprint::distinct_id(state.salt.as_bytes(), &state.install_id),
     /// );
     /// ```
     pub fn distinct_id(&self) -> String {
@@ -169,7 +169,7 @@ impl InstallState {
     /// not blank, else the stored salt) and this install id.
     ///
     /// ```
-    /// let state = telemetry_core::state::InstallState::new();
+    /// let state = telemetry_core::__private::internals::state::InstallState::new();
     /// assert_eq!(state.identity(None).distinct_id(), state.distinct_id());
     /// assert_ne!(state.identity(Some("fleet-salt")).distinct_id(), state.distinct_id());
     /// ```
@@ -182,11 +182,11 @@ impl InstallState {
     /// share one fingerprint whatever their state files say.
     ///
     /// ```
-    /// use telemetry_core::state::InstallState;
+    /// use telemetry_core::__private::internals::state::InstallState;
     /// let (a, b) = (InstallState::new(), InstallState::new());
     /// let pinned = |s: &InstallState| s.identity_for(Some("fleet"), Some("web")).distinct_id().to_owned();
     /// assert_eq!(pinned(&a), pinned(&b));
-    /// assert_eq!(pinned(&a), telemetry_core::fingerprint::distinct_id(b"fleet", "web"));
+    /// assert_eq!(pinned(&a), telemetry_core::__private::internals::fingerprint::distinct_id(b"fleet", "web"));
     /// ```
     pub fn identity_for(&self, tele_salt: Option<&str>, install_id: Option<&str>) -> Identity {
         let id = match install_id.map(str::trim) {
@@ -199,7 +199,7 @@ impl InstallState {
     /// Records a consent decision (and clears [`consent_lost`](InstallState::consent_lost)).
     ///
     /// ```
-    /// use telemetry_core::state::{Consent, InstallState};
+    /// use telemetry_core::__private::internals::state::{Consent, InstallState};
     /// let mut state = InstallState::new();
     /// state.consent_lost = true;
     /// state.record_consent(Consent::new(true, "admin", chrono::Utc::now()));
@@ -213,7 +213,7 @@ impl InstallState {
     /// The consent as the switches see it: a decision, none, or lost with a corrupt file.
     ///
     /// ```
-    /// use telemetry_core::state::{InstallState, PersistedConsent};
+    /// use telemetry_core::__private::internals::state::{InstallState, PersistedConsent};
     /// let mut state = InstallState::new();
     /// assert_eq!(state.persisted_consent(), PersistedConsent::Undecided);
     /// state.consent_lost = true;
@@ -233,7 +233,7 @@ impl InstallState {
     /// a change of mind about telemetry. Unknown keys are kept too (they are not ours to drop).
     ///
     /// ```
-    /// let mut state = telemetry_core::state::InstallState::new();
+    /// let mut state = telemetry_core::__private::internals::state::InstallState::new();
     /// state.last_version = Some("1.0.0".into());
     /// let before = state.distinct_id();
     /// state.forget();
@@ -289,14 +289,6 @@ impl fmt::Debug for InstallState {
 }
 
 /// The remote kill switch's last decision, as persisted: which flag, what it said, when.
-///
-/// ```
-/// use telemetry_core::state::RemoteRecord;
-/// let r: RemoteRecord = serde_json::from_str(
-///     r#"{"flag": "kill", "enabled": true, "drop": ["a.b"], "decided_at": "2026-01-01T00:00:00Z"}"#,
-/// ).unwrap();
-/// assert_eq!(r.drop, ["a.b"]);
-/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RemoteRecord {
     /// The flag key the decision is for (a decision for another key is not used).
@@ -333,7 +325,7 @@ pub enum PersistedConsent {
 /// given and not blank, else the stored per-install salt.
 ///
 /// ```
-/// use telemetry_core::state::{InstallState, effective_salt};
+/// use telemetry_core::__private::internals::state::{InstallState, effective_salt};
 ///
 /// let state = InstallState::new();
 /// assert_eq!(effective_salt(&state, Some(" fleet ")), b"fleet");
@@ -354,17 +346,6 @@ pub fn effective_salt(state: &InstallState, tele_salt: Option<&str>) -> Vec<u8> 
 /// Pure over its inputs, so it can be tested without touching the environment; pass
 /// `std::env::var_os(STATE_DIR_ENV).as_deref()` in real use (or call
 /// [`StateStore::open_for_app`](super::StateStore::open_for_app)).
-///
-/// ```
-/// use std::ffi::OsStr;
-/// use std::path::Path;
-/// use telemetry_core::state::default_state_dir;
-///
-/// assert_eq!(default_state_dir("myapp", Some(OsStr::new("/srv/state"))), Path::new("/srv/state"));
-/// // Blank counts as unset.
-/// let dir = default_state_dir("myapp", Some(OsStr::new(" ")));
-/// assert!(dir.to_string_lossy().contains("myapp") || dir.ends_with(".telemetry"));
-/// ```
 pub fn default_state_dir(app_name: &str, state_dir_var: Option<&OsStr>) -> PathBuf {
     if let Some(dir) = state_dir_var.filter(|v| !v.to_string_lossy().trim().is_empty()) {
         return PathBuf::from(dir);
@@ -386,6 +367,27 @@ pub fn default_state_dir(app_name: &str, state_dir_var: Option<&OsStr>) -> PathB
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn a_remote_record_reads_from_its_json() {
+        let record: RemoteRecord = serde_json::from_str(
+            r#"{"flag": "kill", "enabled": true, "drop": ["a.b"], "decided_at": "2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!((record.flag.as_str(), record.enabled), ("kill", true));
+        assert_eq!(record.drop, ["a.b"]);
+    }
+
+    #[test]
+    fn the_state_dir_variable_wins_unless_blank() {
+        use std::ffi::OsStr;
+        assert_eq!(
+            default_state_dir("myapp", Some(OsStr::new("/srv/state"))),
+            Path::new("/srv/state")
+        );
+        let dir = default_state_dir("myapp", Some(OsStr::new(" ")));
+        assert!(dir.to_string_lossy().contains("myapp") || dir.ends_with(".telemetry"));
+    }
 
     #[test]
     fn effective_salt_prefers_a_non_blank_tele_salt() {

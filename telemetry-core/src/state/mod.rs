@@ -37,7 +37,7 @@
 //!   one warning, rather than blocking the application.
 //!
 //! ```
-//! use telemetry_core::state::{Consent, StateStore};
+//! use telemetry_core::__private::internals::state::{Consent, StateStore};
 //!
 //! let dir = tempfile::tempdir().unwrap();
 //! let store = StateStore::open(dir.path());
@@ -60,9 +60,9 @@ mod time;
 use std::time::Duration;
 
 pub(crate) use file::private_file_options;
-pub use install::{
-    Consent, InstallState, PersistedConsent, RemoteRecord, default_state_dir, effective_salt,
-};
+#[cfg(feature = "posthog")]
+pub use install::RemoteRecord;
+pub use install::{Consent, InstallState, PersistedConsent, default_state_dir, effective_salt};
 pub use salt::Salt;
 pub use store::StateStore;
 

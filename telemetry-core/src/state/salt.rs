@@ -14,7 +14,7 @@ use crate::warn::warn;
 /// 32 random bytes, stored hex-encoded. Never sent, never logged: its `Debug` output is redacted.
 ///
 /// ```
-/// use telemetry_core::state::Salt;
+/// use telemetry_core::__private::internals::state::Salt;
 ///
 /// let salt = Salt::random();
 /// assert_eq!(salt.as_bytes().len(), Salt::LEN);
@@ -31,7 +31,7 @@ impl Salt {
     /// A new random salt from the operating system's random source.
     ///
     /// ```
-    /// assert_eq!(telemetry_core::state::Salt::random().as_bytes().len(), 32);
+    /// assert_eq!(telemetry_core::__private::internals::state::Salt::random().as_bytes().len(), 32);
     /// ```
     pub fn random() -> Salt {
         Salt(random_bytes::<{ Salt::LEN }>().to_vec())
@@ -40,7 +40,7 @@ impl Salt {
     /// A salt with the given bytes (for tests, or migrating a salt from elsewhere).
     ///
     /// ```
-    /// let salt = telemetry_core::state::Salt::from_bytes(vec![7; 32]);
+    /// let salt = telemetry_core::__private::internals::state::Salt::from_bytes(vec![7; 32]);
     /// assert_eq!(salt.as_bytes(), &[7; 32]);
     /// ```
     pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Salt {
@@ -50,7 +50,7 @@ impl Salt {
     /// The raw salt bytes.
     ///
     /// ```
-    /// let salt = telemetry_core::state::Salt::from_bytes(*b"abc");
+    /// let salt = telemetry_core::__private::internals::state::Salt::from_bytes(*b"abc");
     /// assert_eq!(salt.as_bytes(), b"abc");
     /// ```
     pub fn as_bytes(&self) -> &[u8] {

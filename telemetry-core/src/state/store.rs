@@ -17,7 +17,7 @@ use crate::warn::warn;
 /// thread of the process and safe against other processes using the same directory.
 ///
 /// ```
-/// use telemetry_core::state::StateStore;
+/// use telemetry_core::__private::internals::state::StateStore;
 ///
 /// let dir = tempfile::tempdir().unwrap();
 /// let store = StateStore::open(dir.path());
@@ -59,7 +59,7 @@ impl StateStore {
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
     /// std::fs::write(dir.path().join("install.json"), "{ not json").unwrap();
-    /// let store = telemetry_core::state::StateStore::open(dir.path()); // warns once
+    /// let store = telemetry_core::__private::internals::state::StateStore::open(dir.path()); // warns once
     /// assert!(store.is_persistent());
     /// assert_eq!(store.state().salt.as_bytes().len(), 32);
     /// ```
@@ -88,7 +88,7 @@ impl StateStore {
     /// Opens the state in [`default_state_dir`] for `app_name`, honouring `TELEMETRY_STATE_DIR`.
     ///
     /// ```no_run
-    /// let store = telemetry_core::state::StateStore::open_for_app("timetracker");
+    /// let store = telemetry_core::__private::internals::state::StateStore::open_for_app("timetracker");
     /// println!("install state: {}", store.path().display());
     /// ```
     pub fn open_for_app(app_name: &str) -> StateStore {
@@ -100,7 +100,7 @@ impl StateStore {
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// let store = telemetry_core::state::StateStore::open(dir.path());
+    /// let store = telemetry_core::__private::internals::state::StateStore::open(dir.path());
     /// assert!(store.path().ends_with("install.json"));
     /// ```
     pub fn path(&self) -> &Path {
@@ -113,7 +113,7 @@ impl StateStore {
     /// ```
     /// let file = tempfile::NamedTempFile::new().unwrap();
     /// // A directory under a regular file can never be created.
-    /// let store = telemetry_core::state::StateStore::open(file.path().join("sub"));
+    /// let store = telemetry_core::__private::internals::state::StateStore::open(file.path().join("sub"));
     /// assert!(!store.is_persistent());
     /// ```
     pub fn is_persistent(&self) -> bool {
@@ -124,7 +124,7 @@ impl StateStore {
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// let store = telemetry_core::state::StateStore::open(dir.path());
+    /// let store = telemetry_core::__private::internals::state::StateStore::open(dir.path());
     /// assert_eq!(store.state().schema_version, 1);
     /// ```
     pub fn state(&self) -> InstallState {
@@ -136,7 +136,7 @@ impl StateStore {
     /// state is returned and nothing is written.
     ///
     /// ```
-    /// use telemetry_core::state::StateStore;
+    /// use telemetry_core::__private::internals::state::StateStore;
     ///
     /// let dir = tempfile::tempdir().unwrap();
     /// let (a, b) = (StateStore::open(dir.path()), StateStore::open(dir.path()));
@@ -163,7 +163,7 @@ impl StateStore {
     /// turns `false`).
     ///
     /// ```
-    /// use telemetry_core::state::{Consent, StateStore};
+    /// use telemetry_core::__private::internals::state::{Consent, StateStore};
     ///
     /// let dir = tempfile::tempdir().unwrap();
     /// let store = StateStore::open(dir.path());
@@ -227,7 +227,7 @@ impl StateStore {
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// let store = telemetry_core::state::StateStore::open(dir.path());
+    /// let store = telemetry_core::__private::internals::state::StateStore::open(dir.path());
     /// let before = store.state();
     /// let after = store.forget();
     /// assert_ne!(after.install_id, before.install_id);

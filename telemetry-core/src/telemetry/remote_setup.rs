@@ -64,12 +64,27 @@ impl RemoteConfig {
 }
 
 impl TelemetryBuilder {
-    /// A PostHog feature flag that can switch telemetry off remotely, or drop some events
-    /// (see [`remote`](crate::remote)); `TELEMETRY_REMOTE_FLAG` wins. Evaluated only when events
-    /// go to PostHog and local consent has telemetry on: it can never turn telemetry on.
+    /// A PostHog feature flag that can switch telemetry off remotely, or drop some events;
+    /// `TELEMETRY_REMOTE_FLAG` wins. Evaluated only when events go to PostHog and local consent
+    /// has telemetry on: it can never turn telemetry on.
+    ///
+    /// The flag is evaluated for the install fingerprint, on a thread of its own, when the
+    /// pipeline starts and then every [`remote_flag_interval`](Self::remote_flag_interval);
+    /// the request carries the install's context and nothing else.
+    ///
+    /// - Until the first answer (at most [`remote_flag_hold`](Self::remote_flag_hold)), events
+    ///   are held, not sent, lifecycle pings included.
+    /// - Flag disabled for this install: nothing is sent; captures are counted as dropped
+    ///   ([`Stats::dropped_remotely`](crate::Stats::dropped_remotely)).
+    /// - Flag enabled with a JSON payload `{"drop": ["event.name", ...]}`: those events are
+    ///   dropped (counted the same way).
+    /// - Flag unknown, or the flags service unreachable: the last decision persisted in the
+    ///   install state, else on.
+    ///
+    /// [`Status::remote`](crate::Status::remote) shows the switch.
     ///
     /// ```
-    /// use telemetry_core::{Telemetry, config::EnvConfig};
+    /// use telemetry_core::{EnvConfig, Telemetry};
     /// let telemetry = Telemetry::builder()
     ///     .app("doc-app", "1.0.0")
     ///     .posthog("phc_project_key", None)
@@ -84,6 +99,14 @@ impl TelemetryBuilder {
     }
 
     /// How often a running process evaluates the remote flag again. Default hourly.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .remote_flag("telemetry-kill-switch")
+    ///     .remote_flag_interval(Duration::from_secs(15 * 60));
+    /// # drop(builder);
+    /// ```
     pub fn remote_flag_interval(mut self, interval: Duration) -> Self {
         self.remote.interval = interval;
         self
@@ -91,6 +114,14 @@ impl TelemetryBuilder {
 
     /// How long events are held at start for the remote flag's first answer before the last
     /// persisted decision (else on) applies. Default 5 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = telemetry_core::Telemetry::builder()
+    ///     .remote_flag("telemetry-kill-switch")
+    ///     .remote_flag_hold(Duration::from_secs(1));
+    /// # drop(builder);
+    /// ```
     pub fn remote_flag_hold(mut self, hold: Duration) -> Self {
         self.remote.hold = hold;
         self

@@ -10,10 +10,10 @@ use crate::state::StateStore;
 
 impl TelemetryBuilder {
     /// Bounds of the outage spool (PostHog only): by default 10 MiB and 7 days. See
-    /// [`crate::spool`].
+    /// [`SpoolLimits`].
     ///
     /// ```
-    /// use telemetry_core::{Telemetry, spool::SpoolLimits};
+    /// use telemetry_core::{SpoolLimits, Telemetry};
     /// let builder = Telemetry::builder().spool_limits(SpoolLimits {
     ///     max_bytes: 1024 * 1024,
     ///     ..SpoolLimits::default()

@@ -11,6 +11,14 @@ use crate::pipeline::{self, Stats};
 use crate::remote::RemoteStatus;
 
 /// Where the install's identity (its fingerprint) comes from.
+///
+/// ```
+/// use telemetry_core::{EnvConfig, IdentitySource, Telemetry};
+/// let dir = tempfile::tempdir().unwrap();
+/// let telemetry = Telemetry::builder().state_dir(dir.path()).env(EnvConfig::default()).install();
+/// assert_eq!(telemetry.status().identity_source, IdentitySource::Persisted);
+/// # telemetry.shutdown();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentitySource {
@@ -25,6 +33,23 @@ pub enum IdentitySource {
 
 /// What an admin page shows about telemetry. Never contains the salt, the install id or the
 /// API key.
+///
+/// ```
+/// use telemetry_core::{EnvConfig, Telemetry};
+/// let dir = tempfile::tempdir().unwrap();
+/// let telemetry = Telemetry::builder()
+///     .app("doc-app", "1.0.0")
+///     .state_dir(dir.path())
+///     .env(EnvConfig::default())
+///     .install();
+/// let status = telemetry.status();
+/// assert!(!status.enabled);
+/// assert_eq!(status.reason, "off by default: nobody opted in");
+/// assert_eq!(status.fingerprint_short.len(), 12);
+/// assert!(!status.posthog_configured);
+/// println!("{}", serde_json::to_string_pretty(&status).unwrap()); // for an admin page
+/// # telemetry.shutdown();
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Status {
     /// The application name.
@@ -86,6 +111,14 @@ pub struct Status {
 
 impl Telemetry {
     /// Status for an admin page.
+    ///
+    /// ```
+    /// use telemetry_core::{EnvConfig, Telemetry};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let telemetry = Telemetry::builder().state_dir(dir.path()).env(EnvConfig::default()).install();
+    /// assert_eq!(telemetry.status().state_file.unwrap().parent(), Some(dir.path()));
+    /// # telemetry.shutdown();
+    /// ```
     pub fn status(&self) -> Status {
         let inner = &self.inner;
         let ((enabled, reason), shut_down) = {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use posthog_rs::{CaptureCompression, ClientOptionsBuilder, Event};
-use telemetry_core::config::{EnvConfig, Switch};
+use telemetry_core::{EnvConfig, Switch};
 use telemetry_core::{Telemetry, track_event};
 
 pub const KEY: &str = "phc_bench_key";

@@ -49,7 +49,7 @@ fn main() {
         builder = builder.gzip(false);
     }
     if let Some(bytes) = env_u64("DRIVER_SPOOL_MAX_BYTES") {
-        builder = builder.spool_limits(telemetry_core::spool::SpoolLimits {
+        builder = builder.spool_limits(telemetry_core::SpoolLimits {
             max_bytes: bytes,
             ..Default::default()
         });
@@ -91,13 +91,13 @@ fn main() {
                 telemetry.forget();
                 json!(telemetry.status())
             }
-            ["stats"] => json!(telemetry_core::pipeline::stats()),
+            ["stats"] => json!(telemetry_core::stats()),
             ["status"] => json!(telemetry.status()),
             ["shutdown"] => {
                 let start = Instant::now();
                 telemetry.shutdown();
                 let ms = start.elapsed().as_secs_f64() * 1e3;
-                let reply = json!({ "ms": ms, "stats": telemetry_core::pipeline::stats() });
+                let reply = json!({ "ms": ms, "stats": telemetry_core::stats() });
                 let mut out = stdout.lock();
                 let _ = writeln!(out, "{reply}");
                 let _ = out.flush();

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use serde_json::Value;
-use telemetry_core::config::EnvConfig;
+use telemetry_core::EnvConfig;
 use telemetry_core::testing::RecordedEvent;
 use telemetry_core::{Telemetry, TelemetryBuilder};
 use timetracker::auth::{PasswordCost, User};

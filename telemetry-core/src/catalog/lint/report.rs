@@ -6,6 +6,12 @@ use crate::catalog::site_label;
 use crate::definition::Site;
 
 /// How bad a [`Finding`] is.
+///
+/// ```
+/// use telemetry_core::catalog::Severity;
+/// let errors = telemetry_core::catalog().lint().into_iter().filter(|f| f.severity() == Severity::Error);
+/// # let _ = errors;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Severity {
     /// Worth fixing; printed by the document check, which still passes.
@@ -16,6 +22,10 @@ pub enum Severity {
 
 impl Severity {
     /// `"warning"` or `"error"`.
+    ///
+    /// ```
+    /// assert_eq!(telemetry_core::catalog::Severity::Error.as_str(), "error");
+    /// ```
     pub const fn as_str(self) -> &'static str {
         match self {
             Severity::Warning => "warning",
@@ -30,7 +40,7 @@ impl fmt::Display for Severity {
     }
 }
 
-/// What [`Catalog::lint`] checks.
+/// What [`Catalog::lint`](crate::Catalog::lint) checks.
 ///
 /// ```
 /// use telemetry_core::catalog::{Lint, Severity};
@@ -75,6 +85,11 @@ pub enum Lint {
 
 impl Lint {
     /// Every lint.
+    ///
+    /// ```
+    /// use telemetry_core::catalog::Lint;
+    /// assert!(Lint::ALL.contains(&Lint::InvalidName));
+    /// ```
     pub const ALL: [Lint; 10] = [
         Lint::ConflictingDeclarations,
         Lint::DivergentDescriptions,
@@ -89,6 +104,10 @@ impl Lint {
     ];
 
     /// The kebab-case code shown in messages.
+    ///
+    /// ```
+    /// assert_eq!(telemetry_core::catalog::Lint::InvalidName.code(), "invalid-name");
+    /// ```
     pub const fn code(self) -> &'static str {
         match self {
             Lint::ConflictingDeclarations => "conflicting-declarations",
@@ -105,6 +124,11 @@ impl Lint {
     }
 
     /// How bad it is.
+    ///
+    /// ```
+    /// use telemetry_core::catalog::{Lint, Severity};
+    /// assert_eq!(Lint::ConflictingDeclarations.severity(), Severity::Error);
+    /// ```
     pub const fn severity(self) -> Severity {
         match self {
             Lint::DivergentDescriptions | Lint::ShortDescription | Lint::UnspecifiedKind => {
@@ -121,7 +145,7 @@ impl Lint {
     }
 }
 
-/// One problem found by [`Catalog::lint`], with the events and sites it concerns.
+/// One problem found by [`Catalog::lint`](crate::Catalog::lint), with the events and sites it concerns.
 ///
 /// Its `Display` form is a compiler-style message:
 ///
@@ -129,6 +153,23 @@ impl Lint {
 /// error[confusable-names]: event names that differ only by punctuation: `task.status_changed`, `task.statuschanged`
 ///   --> src/tasks.rs:40 (timetracker::tasks::set_status)
 ///   --> src/board.rs:12 (timetracker::board::drop_card)
+/// ```
+///
+/// ```
+/// use telemetry_core::catalog::Lint;
+/// use telemetry_core::{Catalog, EventDef, Site, Trigger};
+///
+/// static SAVED: EventDef = EventDef {
+///     name: "report.saved",
+///     description: "TODO",
+///     trigger: Trigger::Success,
+///     props: &[],
+///     has_distinct_id: false,
+///     site: Site { module_path: "app::reports", function: "save", file: "src/reports.rs", line: 12 },
+/// };
+///
+/// let finding = &Catalog::from_defs([&SAVED]).lint()[0];
+/// assert_eq!((finding.lint, finding.events.as_slice()), (Lint::PlaceholderDescription, &["report.saved"][..]));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -145,11 +186,42 @@ pub struct Finding {
 
 impl Finding {
     /// The lint's severity.
+    ///
+    /// ```
+    /// use telemetry_core::catalog::Severity;
+    /// use telemetry_core::{Catalog, EventDef, Site, Trigger};
+    ///
+    /// static SAVED: EventDef = EventDef {
+    ///     name: "report.saved",
+    ///     description: "TODO",
+    ///     trigger: Trigger::Success,
+    ///     props: &[],
+    ///     has_distinct_id: false,
+    ///     site: Site { module_path: "app::reports", function: "save", file: "src/reports.rs", line: 12 },
+    /// };
+    ///
+    /// assert_eq!(Catalog::from_defs([&SAVED]).lint()[0].severity(), Severity::Error);
+    /// ```
     pub const fn severity(&self) -> Severity {
         self.lint.severity()
     }
 
     /// Whether it fails the document check.
+    ///
+    /// ```
+    /// use telemetry_core::{Catalog, EventDef, Site, Trigger};
+    ///
+    /// static SAVED: EventDef = EventDef {
+    ///     name: "report.saved",
+    ///     description: "TODO",
+    ///     trigger: Trigger::Success,
+    ///     props: &[],
+    ///     has_distinct_id: false,
+    ///     site: Site { module_path: "app::reports", function: "save", file: "src/reports.rs", line: 12 },
+    /// };
+    ///
+    /// assert!(Catalog::from_defs([&SAVED]).lint()[0].is_error()); // fails the document check
+    /// ```
     pub const fn is_error(&self) -> bool {
         matches!(self.lint.severity(), Severity::Error)
     }
