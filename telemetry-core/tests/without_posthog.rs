@@ -93,3 +93,16 @@ fn a_posthog_key_without_the_feature_warns_once_and_keeps_events_in_the_jsonl_lo
     );
     telemetry.shutdown();
 }
+
+/// `--telemetry-catalog=push` is documented, so without the feature it is not "unknown": the
+/// error names the missing feature.
+#[test]
+fn catalog_push_names_the_missing_feature() {
+    for given in ["push", "push-dry-run"] {
+        let error = telemetry_core::catalog::parse_args([format!("--telemetry-catalog={given}")])
+            .expect_err("push is not a document format");
+        let message = error.to_string();
+        assert!(message.contains("`posthog` cargo feature"), "{message}");
+        assert!(message.contains("md (or markdown), json"), "{message}");
+    }
+}

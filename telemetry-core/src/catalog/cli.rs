@@ -47,6 +47,16 @@ impl UnknownFormat {
 
 impl fmt::Display for UnknownFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `push` and `push-dry-run` exist only with the `posthog` feature: say so rather than
+        // call a documented format unknown.
+        if cfg!(not(feature = "posthog")) && self.given.to_ascii_lowercase().starts_with("push") {
+            return write!(
+                f,
+                "telemetry catalog format {:?} needs telemetry-core's `posthog` cargo feature, \
+                 which this binary was built without; valid formats here: md (or markdown), json",
+                self.given
+            );
+        }
         write!(
             f,
             "unknown telemetry catalog format {:?}; valid formats: md (or markdown), json \
