@@ -11,6 +11,8 @@ pub use crate::definition::{Classification, EventDef, PropDef, Registration, Sit
 pub use crate::property::{HashInput, HashSource, PropValue, PropertyValue, StaticText, ValueKind};
 pub use core::option::Option::{self, None, Some};
 pub use inventory::submit;
+/// The box an `async fn`'s pending capture lives in (named by path: the user may shadow `Box`).
+pub use std::boxed::Box;
 
 /// The seal of [`PropertyValue`]: implemented by this crate's impls and by
 /// `#[derive(PropertyValue)]` only. Implementing it by hand voids the guarantee that the kind
