@@ -89,7 +89,8 @@ fn min_of_rounds() {
         }
         start.elapsed().as_secs_f64() * 1e9 / CALLS as f64
     }
-    let pairs: [(&str, &dyn Fn(u64) -> u64, &dyn Fn(u64) -> u64); 3] = [
+    type Call<'a> = &'a dyn Fn(u64) -> u64;
+    let pairs: [(&str, Call<'_>, Call<'_>); 3] = [
         ("sync", &|x| plain(x), &|x| tracked(x)),
         ("sync, expensive props", &|x| plain(x), &|x| {
             tracked_expensive(x)
