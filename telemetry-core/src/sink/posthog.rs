@@ -270,6 +270,37 @@ mod tests {
         assert!(error.to_string().contains("disabled"), "{error}");
     }
 
+    /// An event built from the pre-sized template, once posthog-rs's `before_send` stripped
+    /// the SDK properties, is the event built the plain way, for every event of a batch.
+    #[test]
+    fn template_events_equal_plainly_built_ones_after_before_send() {
+        let mut first = WireEvent::sample();
+        first.uuid = "0189a1b2-0000-7000-8000-0000000000aa".into();
+        first.timestamp = "2026-01-01T00:00:00.123456Z".into();
+        first.properties.insert("n".into(), serde_json::json!(3));
+        first
+            .properties
+            .insert("kind".into(), serde_json::json!("csv"));
+        let mut second = first.clone();
+        second.event = "doc.closed".into();
+        second.uuid = "0189a1b2-0000-7000-8000-0000000000bb".into();
+        let mut converter = Converter::default();
+        for event in [&first, &second, &first] {
+            let mut ours = converter.event(event);
+            for key in SDK_ADDED {
+                ours.remove_prop(key);
+            }
+            let mut plain = Event::new(event.event.as_str(), event.distinct_id.as_str());
+            for (key, value) in &event.properties {
+                plain.insert_prop(key.as_str(), value).unwrap();
+            }
+            plain.set_uuid(uuid::Uuid::parse_str(&event.uuid).unwrap());
+            let at = chrono::DateTime::parse_from_rfc3339(&event.timestamp).unwrap();
+            plain.set_timestamp(at).unwrap();
+            assert_eq!(ours, plain);
+        }
+    }
+
     #[test]
     fn only_transient_failures_are_retried() {
         use posthog_rs::Error;
