@@ -13,6 +13,8 @@ pub use crate::definition::{EventDef, PropDef, Registration, Site, Trigger};
 pub use crate::property::{PropValue, PropertyValue, StaticText, ValueKind};
 pub use core::option::Option::{None, Some};
 pub use inventory::submit;
+/// The box an `async fn`'s pending capture lives in (named by path: the user may shadow `Box`).
+pub use std::boxed::Box;
 
 #[path = "private/internals.rs"]
 pub mod internals;

@@ -206,18 +206,23 @@ pub(crate) fn track_event(function: MaybeItemFn, event: &Event) -> TokenStream {
             }
             _ => quote!(#pending.emit()),
         };
-        let run = if sig.asyncness.is_some() {
-            run_async(&sig.output, &block)
+        // An `async fn` holds the pending capture across its body's `.await`s, so its future
+        // is as large as what it holds, with telemetry off too (a layout cannot depend on a
+        // runtime switch), and every poll and move pays for that size. It holds a box: 8 bytes.
+        let (run, boxed) = if sig.asyncness.is_some() {
+            (run_async(&sig.output, &block), true)
         } else {
-            run_sync(&sig.output, &block)
+            (run_sync(&sig.output, &block), false)
         };
+        let mut prepared = quote! {
+            ::telemetry_core::__private::Pending::new(&#event_ref, #values, #distinct)
+        };
+        if boxed {
+            prepared = quote!(::telemetry_core::__private::Box::new(#prepared));
+        }
         quote! {
             let #pending = if ::telemetry_core::__private::is_active() {
-                ::telemetry_core::__private::Some(::telemetry_core::__private::Pending::new(
-                    &#event_ref,
-                    #values,
-                    #distinct,
-                ))
+                ::telemetry_core::__private::Some(#prepared)
             } else {
                 ::telemetry_core::__private::None
             };
@@ -270,7 +275,7 @@ fn run_sync(output: &ReturnType, body: &TokenStream) -> TokenStream {
 }
 
 /// Runs an async body in an `async move` block, awaited in place. Nothing that is not `Send`
-/// is held across the `.await`: the pending capture is plain owned data.
+/// is held across the `.await`: the pending capture is plain owned data (boxed, see above).
 fn run_async(output: &ReturnType, body: &TokenStream) -> TokenStream {
     let fake = match output {
         ReturnType::Type(_, ty) => fake_return(ty),

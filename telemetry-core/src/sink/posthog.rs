@@ -79,6 +79,7 @@ pub fn posthog_default_host() -> String {
 pub struct PostHogSink {
     options: PostHogOptions,
     client: Option<posthog_rs::Client>,
+    converter: Converter,
 }
 
 impl PostHogSink {
@@ -87,6 +88,7 @@ impl PostHogSink {
         PostHogSink {
             options,
             client: None,
+            converter: Converter::default(),
         }
     }
 
@@ -120,21 +122,65 @@ impl PostHogSink {
     }
 }
 
-/// Converts our wire event into a posthog-rs event carrying exactly the same fields.
-fn to_posthog(event: &WireEvent) -> Event {
-    let mut out = Event::new(event.event.as_str(), event.distinct_id.as_str());
-    for (key, value) in &event.properties {
-        // Inserting a serde_json::Value cannot fail.
-        let _ = out.insert_prop(key.as_str(), value);
+/// Converts our wire events into the posthog-rs events that carry exactly the same fields.
+///
+/// Built once per attempt straight from the wire events (never a copy of an earlier batch:
+/// `capture_batch_immediate` consumes what it sends). Each event starts as a clone of a
+/// template for its name and distinct id: `Event::new` draws a fresh UUIDv7 from the OS (a
+/// system call per event, measured on the worker with `cargo bench -p telemetry-tests --bench
+/// e2e`) that `set_uuid` then overwrites with ours.
+#[derive(Default)]
+struct Converter {
+    template: Option<Event>,
+}
+
+impl Converter {
+    fn batch(&mut self, events: &[WireEvent]) -> Vec<Event> {
+        events.iter().map(|event| self.event(event)).collect()
     }
-    if let Ok(uuid) = uuid::Uuid::parse_str(&event.uuid) {
-        out.set_uuid(uuid);
+
+    fn event(&mut self, event: &WireEvent) -> Event {
+        let template = match &mut self.template {
+            Some(t) if t.event_name() == event.event && t.distinct_id() == event.distinct_id => t,
+            slot => slot.insert(template(&event.event, &event.distinct_id)),
+        };
+        let mut out = template.clone();
+        for (key, value) in &event.properties {
+            // Inserting a serde_json::Value cannot fail.
+            let _ = out.insert_prop(key.as_str(), value);
+        }
+        if let Ok(uuid) = uuid::Uuid::parse_str(&event.uuid) {
+            out.set_uuid(uuid);
+        }
+        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&event.timestamp) {
+            // Rejected only when more than 1 s in the future (clock skew): then PostHog stamps it.
+            let _ = out.set_timestamp(at);
+        }
+        out
     }
-    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&event.timestamp) {
-        // Rejected only when more than 1 s in the future (clock skew): then PostHog stamps it.
-        let _ = out.set_timestamp(at);
+}
+
+/// An empty event for this name and distinct id, shaped so that its clones are cheap to fill.
+///
+/// Its property table has room for a whole event (a clone keeps the capacity, so no event
+/// grows its table insert by insert), and it holds `null` placeholders for the SDK properties
+/// posthog-rs would add to every event (`$os`, `$os_version`, and the three `$lib_version__*`,
+/// which posthog-rs computes from a semver parse per event when `$lib_version__major` is
+/// absent). posthog-rs adds only what is missing, and `before_send` strips all of them (see
+/// [`SDK_ADDED`]), so what goes on the wire does not change.
+fn template(name: &str, distinct_id: &str) -> Event {
+    const ROOM: usize = 32;
+    let mut event = Event::new(name, distinct_id);
+    for i in 0..ROOM {
+        let _ = event.insert_prop(format!("{i}"), ());
     }
-    out
+    for i in 0..ROOM {
+        event.remove_prop(&format!("{i}"));
+    }
+    for key in ["$os", "$os_version", "$lib_version__major"] {
+        let _ = event.insert_prop(key, ());
+    }
+    event
 }
 
 /// Whether a failed attempt is worth another: what posthog-rs itself retries (transport
@@ -171,11 +217,11 @@ impl Sink for PostHogSink {
         if events.is_empty() {
             return Ok(());
         }
-        let batch: Vec<Event> = events.iter().map(to_posthog).collect();
         let attempts = self.options.max_attempts.max(1);
         let mut attempt = 1;
         loop {
-            let error = match self.client()?.capture_batch_immediate(batch.clone(), false) {
+            let batch = self.converter.batch(events);
+            let error = match self.client()?.capture_batch_immediate(batch, false) {
                 // posthog-rs answers `Ok` with nothing submitted when it disabled itself (its
                 // HTTP client could not be built, or the key is blank): nothing was sent.
                 Ok(summary) if summary.submitted() == 0 => {
@@ -216,6 +262,37 @@ mod tests {
         ));
         let error = sink.send(&[WireEvent::sample()]).unwrap_err();
         assert!(error.to_string().contains("disabled"), "{error}");
+    }
+
+    /// An event built from the pre-sized template, once posthog-rs's `before_send` stripped
+    /// the SDK properties, is the event built the plain way, for every event of a batch.
+    #[test]
+    fn template_events_equal_plainly_built_ones_after_before_send() {
+        let mut first = WireEvent::sample();
+        first.uuid = "0189a1b2-0000-7000-8000-0000000000aa".into();
+        first.timestamp = "2026-01-01T00:00:00.123456Z".into();
+        first.properties.insert("n".into(), serde_json::json!(3));
+        first
+            .properties
+            .insert("kind".into(), serde_json::json!("csv"));
+        let mut second = first.clone();
+        second.event = "doc.closed".into();
+        second.uuid = "0189a1b2-0000-7000-8000-0000000000bb".into();
+        let mut converter = Converter::default();
+        for event in [&first, &second, &first] {
+            let mut ours = converter.event(event);
+            for key in SDK_ADDED {
+                ours.remove_prop(key);
+            }
+            let mut plain = Event::new(event.event.as_str(), event.distinct_id.as_str());
+            for (key, value) in &event.properties {
+                plain.insert_prop(key.as_str(), value).unwrap();
+            }
+            plain.set_uuid(uuid::Uuid::parse_str(&event.uuid).unwrap());
+            let at = chrono::DateTime::parse_from_rfc3339(&event.timestamp).unwrap();
+            plain.set_timestamp(at).unwrap();
+            assert_eq!(ours, plain);
+        }
     }
 
     #[test]
