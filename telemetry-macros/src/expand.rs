@@ -318,6 +318,7 @@ fn erase_in(ty: &mut Type) {
     match ty {
         Type::ImplTrait(_) => {
             *ty = Type::Infer(syn::TypeInfer {
+                attrs: Vec::new(),
                 underscore_token: Default::default(),
             })
         }
