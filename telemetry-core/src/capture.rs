@@ -66,7 +66,7 @@ pub struct Capture {
 /// A capture prepared before the body runs and sent (or not) after it.
 ///
 /// The values stay in an array of exactly the declared length until the capture is sent
-/// (the `SmallVec` of [`Capture`] is built then). A sync function holds it on the stack. An
+/// (the `SmallVec` of the capture is built then). A sync function holds it on the stack. An
 /// `async fn` holds it across its body's `.await`s in a `Box` (allocated only when telemetry
 /// is on), because a future's layout cannot depend on a runtime switch: inline, it grew every
 /// instrumented future with telemetry off too (96 B for one property); boxed, the future is
