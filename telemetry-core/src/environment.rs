@@ -11,17 +11,13 @@
 //!
 //! let info = EnvironmentInfo::current();
 //! assert_eq!(info.platform, std::env::consts::OS);
-//! let names: Vec<_> = info.to_properties().into_iter().map(|(name, _)| name).collect();
-//! assert_eq!(names, ["rust_version", "ci"]);
+//! assert_eq!(info.arch, std::env::consts::ARCH);
 //! ```
 
 use std::path::Path;
 use std::sync::OnceLock;
 
 use serde::Serialize;
-use serde_json::Value;
-
-use crate::lifecycle::events::COMMON_PROPS;
 
 /// The version of the Rust compiler that built this crate (for example `"1.95.0"`), or
 /// `"unknown"`. In an ordinary build it is the compiler that built the whole application.
@@ -158,36 +154,6 @@ impl EnvironmentInfo {
             ci: detect_ci(&env),
         }
     }
-
-    /// The lifecycle events' own properties as sent, in the order of [`COMMON_PROPS`] (the
-    /// rest is the install's context, on every event).
-    ///
-    /// ```
-    /// use serde_json::json;
-    /// use telemetry_core::__private::internals::environment::EnvironmentInfo;
-    ///
-    /// let info = EnvironmentInfo::detect_with(|_| None, |_| false, |_| None);
-    /// let props = info.to_properties();
-    /// assert_eq!(props[1], ("ci", json!(false)));
-    /// ```
-    pub fn to_properties(&self) -> Vec<(&'static str, Value)> {
-        COMMON_PROPS
-            .iter()
-            .map(|prop| {
-                let value = match prop.name {
-                    "platform" => Value::from(self.platform.as_str()),
-                    "arch" => Value::from(self.arch.as_str()),
-                    "rust_version" => Value::from(self.rust_version.as_str()),
-                    "environment" => Value::from(self.environment.as_str()),
-                    "deployment_method" => Value::from(self.deployment_method.as_str()),
-                    "ci" => Value::Bool(self.ci),
-                    // A property added to COMMON_PROPS but not here; a unit test catches it.
-                    _ => Value::Null,
-                };
-                (prop.name, value)
-            })
-            .collect()
-    }
 }
 
 fn non_blank(value: Option<String>) -> Option<String> {
@@ -243,15 +209,6 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         EnvironmentInfo::detect_with(|name| map.get(name).cloned(), |_| false, |_| None)
-    }
-
-    #[test]
-    fn properties_follow_common_props() {
-        let props = with_env(&[]).to_properties();
-        let names: Vec<_> = props.iter().map(|(name, _)| *name).collect();
-        let expected: Vec<_> = COMMON_PROPS.iter().map(|p| p.name).collect();
-        assert_eq!(names, expected);
-        assert!(props.iter().all(|(_, v)| !v.is_null()), "{props:?}");
     }
 
     #[test]

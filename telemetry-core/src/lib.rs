@@ -92,8 +92,6 @@ pub use telemetry_naming as naming;
 // `spool` that keeps what PostHog did not take until it does.
 mod audit;
 mod capture;
-#[cfg(feature = "posthog")]
-mod catalog_push;
 mod config;
 mod definition;
 mod environment;

@@ -164,10 +164,10 @@ pub fn exit_if_requested_with(app: AppInfo) {
 }
 
 fn serve_if_requested(app: impl FnOnce() -> AppInfo) {
-    // --telemetry-catalog=push|push-dry-run: the catalog into PostHog (crate::catalog_push).
+    // --telemetry-catalog=push|push-dry-run: the catalog into PostHog (super::push).
     #[cfg(feature = "posthog")]
-    if let Some(mode) = crate::catalog_push::requested(std::env::args_os().skip(1)) {
-        std::process::exit(crate::catalog_push::run(mode, &catalog()));
+    if let Some(mode) = super::push::requested(std::env::args_os().skip(1)) {
+        std::process::exit(super::push::run(mode, &catalog()));
     }
     super::diff_cli::serve_diff_if_requested();
     let format = match parse_args(std::env::args_os().skip(1)) {

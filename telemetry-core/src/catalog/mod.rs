@@ -86,6 +86,9 @@ mod facts;
 mod json;
 mod lint;
 mod markdown;
+// `--telemetry-catalog=push`: the catalog into PostHog (its event and property definitions).
+#[cfg(feature = "posthog")]
+mod push;
 
 use std::collections::BTreeMap;
 use std::fmt;

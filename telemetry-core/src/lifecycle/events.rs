@@ -1,6 +1,9 @@
 //! Static definitions of the lifecycle events and their properties.
 
+use serde_json::Value;
+
 use crate::definition::{Classification, EventDef, PropDef, Registration, Site, Trigger};
+use crate::environment::EnvironmentInfo;
 use crate::property::ValueKind;
 
 const fn technical(name: &'static str, kind: ValueKind, description: &'static str) -> PropDef {
@@ -30,6 +33,22 @@ pub const COMMON_PROPS: [PropDef; 2] = [
         "Whether the process runs under a CI system.",
     ),
 ];
+
+/// The values of [`COMMON_PROPS`] for this environment, in that order.
+pub(crate) fn common_properties(info: &EnvironmentInfo) -> Vec<(&'static str, Value)> {
+    COMMON_PROPS
+        .iter()
+        .map(|prop| {
+            let value = match prop.name {
+                "rust_version" => Value::from(info.rust_version.as_str()),
+                "ci" => Value::Bool(info.ci),
+                // A property added to COMMON_PROPS but not here; the unit test below catches it.
+                _ => Value::Null,
+            };
+            (prop.name, value)
+        })
+        .collect()
+}
 
 const UPDATE_PROPS: [PropDef; 4] = [
     COMMON_PROPS[0],
@@ -86,3 +105,18 @@ pub static HEALTH: EventDef = EventDef {
 inventory::submit!(Registration(&INSTALL));
 inventory::submit!(Registration(&UPDATE));
 inventory::submit!(Registration(&HEALTH));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_properties_follow_common_props() {
+        let info = EnvironmentInfo::detect_with(|_| None, |_| false, |_| None);
+        let props = common_properties(&info);
+        let names: Vec<_> = props.iter().map(|(name, _)| *name).collect();
+        let expected: Vec<_> = COMMON_PROPS.iter().map(|p| p.name).collect();
+        assert_eq!(names, expected);
+        assert!(props.iter().all(|(_, v)| !v.is_null()), "{props:?}");
+    }
+}

@@ -39,7 +39,7 @@ impl Lifecycle for LifecycleRunner {
         let state = self.store.reload();
         let now = Utc::now();
         self.failed = false;
-        let environment = EnvironmentInfo::current().to_properties();
+        let environment = super::events::common_properties(EnvironmentInfo::current());
         let fingerprint = self
             .identity
             .read()

@@ -148,7 +148,7 @@ impl Ping {
     }
 
     /// The properties this ping carries besides the common ones
-    /// ([`EnvironmentInfo::to_properties`](crate::environment::EnvironmentInfo::to_properties)
+    /// ([`common_properties`](super::events::common_properties)
     /// and the automatic `app_version`): `old_version` and `new_version` for an update, none
     /// otherwise.
     ///

@@ -1,7 +1,7 @@
 //! `--telemetry-catalog=push`: the catalog written into PostHog's data management.
 //!
-//! Part of the `posthog` feature (on by default); built without it, `push` is an unknown catalog
-//! format (exit status 2).
+//! Part of the `posthog` feature (on by default); built without it, `push` is an error that
+//! names the missing feature (exit status 2).
 //!
 //! PostHog keeps an *event definition* per event name and a *property definition* per property
 //! name, with a description, tags and (for properties) a type, shown wherever a product team
