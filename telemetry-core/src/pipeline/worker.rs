@@ -463,7 +463,7 @@ impl Worker {
             let Some(result) = self.deliver_tracked(epoch, &events) else {
                 break;
             };
-            self.after_delivery(epoch, &events, result.is_ok());
+            self.after_delivery(epoch, &events, &result);
             self.settle(epoch, events.len(), result);
         }
         batch.clear();
