@@ -2,7 +2,7 @@
 //!
 //! Target `telemetry`, level DEBUG (quiet unless a filter asks, e.g. `RUST_LOG=telemetry=debug`),
 //! fields `event` (the name), `uuid`, `outcome` and `properties` (the properties exactly as
-//! sent, as a JSON string). Only what goes over the wire is logged: never the API key, the
+//! sent, as a JSON string), and `reason` for an event the destination rejected for good. Only what goes over the wire is logged: never the API key, the
 //! salt or the raw install id (the wire carries only their salted hash).
 
 use crate::wire::WireEvent;
@@ -16,8 +16,8 @@ pub(crate) enum Outcome {
     Spooled,
     /// Delivered from the outage spool.
     Recovered,
-    /// It will never be sent (failed without a spool, or removed from the spool by its size
-    /// or age bound).
+    /// It will never be sent (failed without a spool, rejected for good by the destination,
+    /// or removed from the spool by its size or age bound).
     Dropped,
 }
 
@@ -34,6 +34,11 @@ impl Outcome {
 
 /// Emits one DEBUG event per wire event; costs one level check when nobody listens.
 pub(crate) fn record(outcome: Outcome, events: &[WireEvent]) {
+    record_why(outcome, events, None);
+}
+
+/// [`record`] with a `reason` field (e.g. why PostHog will never take the events).
+pub(crate) fn record_why(outcome: Outcome, events: &[WireEvent], reason: Option<&str>) {
     if !tracing::enabled!(target: "telemetry", tracing::Level::DEBUG) {
         return;
     }
@@ -45,6 +50,7 @@ pub(crate) fn record(outcome: Outcome, events: &[WireEvent]) {
             uuid = %e.uuid,
             outcome = outcome.as_str(),
             properties = %properties,
+            reason,
             "telemetry event {}",
             outcome.as_str()
         );

@@ -17,7 +17,7 @@ use serde_json::Value;
 pub enum Mode {
     /// `200 {"status": 1}`.
     Ok,
-    /// This status with a small JSON error body.
+    /// This status, with PostHog's own body for it (see [`error_body`]).
     Status(u16),
     /// `429` with `Retry-After: <secs>`.
     RateLimited(u64),
@@ -259,7 +259,16 @@ fn serve(stream: TcpStream, shared: &Shared) {
         }
         let keep_going = match mode {
             Mode::Ok | Mode::Hold => respond(&mut writer, 200, "OK", &[], br#"{"status": 1}"#),
-            Mode::Status(code) => respond(&mut writer, code, "Error", &[], br#"{"error":"boom"}"#),
+            Mode::Status(code) => {
+                let (content_type, body) = error_body(code);
+                respond(
+                    &mut writer,
+                    code,
+                    "Error",
+                    &[("Content-Type", content_type.to_owned())],
+                    body,
+                )
+            }
             Mode::RateLimited(secs) => respond(
                 &mut writer,
                 429,
@@ -302,7 +311,21 @@ fn cut_if_unreachable(shared: &Shared) -> bool {
     true
 }
 
-/// Writes one HTTP/1.1 response; returns whether the connection can be used again.
+/// What PostHog's capture service answers with an error status: its `CaptureError` as plain
+/// text (`(StatusCode, self.to_string())` in PostHog's capture-rs), e.g. 401 for a personal
+/// API key given as the project key, 400 for a batch it cannot decode; a small JSON error for
+/// the statuses a proxy in front of it answers.
+pub fn error_body(code: u16) -> (&'static str, &'static [u8]) {
+    const TEXT: &str = "text/plain; charset=utf-8";
+    match code {
+        400 => (TEXT, b"failed to decode request: invalid batch"),
+        401 => (TEXT, b"API key is not valid: personal_api_key"),
+        _ => ("application/json", br#"{"error":"boom"}"#),
+    }
+}
+
+/// Writes one HTTP/1.1 response (JSON unless `headers` names a `Content-Type`); returns
+/// whether the connection can be used again.
 pub fn respond(
     writer: &mut TcpStream,
     code: u16,
@@ -310,10 +333,14 @@ pub fn respond(
     headers: &[(&str, String)],
     body: &[u8],
 ) -> bool {
-    let mut head = format!(
-        "HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-        body.len()
-    );
+    let typed = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    let mut head = format!("HTTP/1.1 {code} {reason}\r\n");
+    if !typed {
+        head.push_str("Content-Type: application/json\r\n");
+    }
+    head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }

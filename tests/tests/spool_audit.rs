@@ -1,6 +1,7 @@
 //! The audit trail (issue 11.5): every delivered, spooled, recovered or dropped event is a
 //! `tracing` event with target `telemetry` at DEBUG, carrying the event name, its properties
-//! (a JSON string) and the outcome, and never the API key, the salt or the raw install id.
+//! (a JSON string) and the outcome (with a `reason` when PostHog rejected it for good), and
+//! never the API key, the salt or the raw install id.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -133,6 +134,26 @@ fn delivered_spooled_recovered_and_dropped_events_are_in_the_audit_trail() {
     wait("the spool to be recovered", || {
         audit(&records, "recovered").len() as u64 >= kept
     });
+
+    // Rejected for good (401): dropped, not spooled, and the trail says why.
+    server.set_mode(Mode::Status(401));
+    let spooled_before = telemetry_core::stats().spooled;
+    exported(99);
+    assert!(telemetry.flush());
+    let rejected: Vec<_> = audit(&records, "dropped")
+        .into_iter()
+        .filter(|r| r.get("event").is_some_and(|e| e == "audit.exported"))
+        .collect();
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(
+        rejected[0]
+            .get("reason")
+            .is_some_and(|r| r.contains("Unauthorized")),
+        "{rejected:?}"
+    );
+    let props: Value = serde_json::from_str(&rejected[0]["properties"]).unwrap();
+    assert_eq!(props["rows"], 99);
+    assert_eq!(telemetry_core::stats().spooled, spooled_before);
     telemetry.shutdown();
 
     // Never a secret: not the key, not the salt, not the raw install id.

@@ -1,7 +1,8 @@
 //! The outage spool with real processes (`telemetry-driver`) against the loopback capture
 //! server: events PostHog did not take are delivered later (same run or next), exactly once,
 //! under their original `uuid` and `timestamp`; consent-off deletes them; the size bound
-//! drops the oldest; a corrupt file is survived; two processes never send an event twice.
+//! drops the oldest; a corrupt file is survived; two processes never send an event twice;
+//! a batch PostHog rejects for good is never spooled, nor kept in the spool.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -241,6 +242,63 @@ fn status_500_then_200_recovers_in_the_same_run() {
             + n(&stats_at_end, "queued"),
         "{stats_at_end}"
     );
+}
+
+/// A batch PostHog refuses for good (401: PostHog's capture service's answer to a personal API
+/// key given as the project key) can never be accepted: it is counted failed, not spooled, and
+/// not sent again. (A 500 is spooled: `status_500_then_200_recovers_in_the_same_run`.)
+#[test]
+fn a_batch_rejected_with_401_is_counted_failed_and_never_spooled() {
+    let server = CaptureServer::start(Mode::Status(401));
+    let dir = temp_dir("spool-401");
+    let mut d = driver(&dir, &server.url(), &[]);
+    d.cmd("capture 10 before");
+    d.cmd("flush");
+    let (stats, _) = d.wait_for("stats", PATIENCE, |s| n(s, "queued") == 0);
+    // Lifecycle pings fail too (never spooled), so at least the 10 events.
+    assert!(n(&stats, "failed") >= 10, "{stats}");
+    assert_eq!(n(&stats, "spooled"), 0, "{stats}");
+    assert_eq!(n(&stats, "sent"), 0, "{stats}");
+    let status = d.cmd("status");
+    assert_eq!(status["spool_pending"], 0, "{status}");
+    assert!(spool_files(&dir).is_empty(), "{:?}", spool_files(&dir));
+    let attempts = server.attempts();
+    assert!(attempts >= 1, "PostHog was asked");
+    // A shutdown re-sends the spool first: with nothing spooled, no further request.
+    let stderr = d.shutdown();
+    assert!(stderr.contains("Unauthorized"), "{stderr}");
+    assert_eq!(server.attempts(), attempts, "not sent again");
+    assert!(spool_files(&dir).is_empty(), "{:?}", spool_files(&dir));
+}
+
+/// A spooled batch whose re-send PostHog now refuses for good (the project key was swapped for
+/// a personal key meanwhile, say) is removed from the spool and counted, not retried forever.
+#[test]
+fn a_spooled_batch_rejected_for_good_on_resend_is_removed_and_counted() {
+    let server = CaptureServer::start(Mode::Status(500));
+    let dir = temp_dir("spool-500-401");
+    let mut d = driver(&dir, &server.url(), &[]);
+    d.cmd("capture 10 before");
+    d.wait_for("stats", PATIENCE, |s| n(s, "spooled") >= 10);
+    assert_eq!(spooled_events(&dir).len(), 10);
+
+    server.set_mode(Mode::Status(401));
+    // The periodic re-send (with backoff) gets the 401.
+    let (stats, _) = d.wait_for("stats", PATIENCE, |s| n(s, "spool_rejected") >= 10);
+    assert_eq!(n(&stats, "spool_rejected"), 10, "{stats}");
+    assert_eq!(n(&stats, "recovered"), 0, "{stats}");
+    let status = d.cmd("status");
+    assert_eq!(status["spool_pending"], 0, "{status}");
+    assert!(spool_files(&dir).is_empty(), "{:?}", spool_files(&dir));
+    let attempts = server.attempts();
+    server.set_mode(Mode::Ok);
+    d.shutdown();
+    assert_eq!(
+        server.attempts(),
+        attempts,
+        "the rejected batch is not sent again"
+    );
+    assert!(before_events(&server).is_empty());
 }
 
 #[test]

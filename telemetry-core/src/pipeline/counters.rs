@@ -38,6 +38,8 @@ pub(crate) struct Counters {
     pub spool_expired: AtomicU64,
     /// Removed from the spool unsent: the oldest, to keep its size bound.
     pub spool_overflowed: AtomicU64,
+    /// Removed from the spool: a re-send was rejected for good (`SinkError::is_permanent`).
+    pub spool_rejected: AtomicU64,
     /// Dropped by the remote kill switch (flag off, or the event on its drop list).
     pub remote: AtomicU64,
 }
@@ -55,6 +57,7 @@ pub(crate) static COUNTERS: Counters = Counters {
     recovered: AtomicU64::new(0),
     spool_expired: AtomicU64::new(0),
     spool_overflowed: AtomicU64::new(0),
+    spool_rejected: AtomicU64::new(0),
     remote: AtomicU64::new(0),
 };
 
@@ -107,6 +110,11 @@ pub struct Stats {
     pub spool_expired: u64,
     /// Spooled events removed unsent (the oldest) to keep the spool within its size bound.
     pub spool_overflowed: u64,
+    /// Spooled events removed because PostHog rejected their re-send for good (a 4xx answer
+    /// other than 408 and 429, e.g. 401 for a project key revoked meanwhile): sending them
+    /// again could never succeed. A first attempt rejected that way is never spooled (it is
+    /// counted in `failed` only).
+    pub spool_rejected: u64,
 }
 
 pub(crate) fn snapshot(in_channel: usize) -> Stats {
@@ -127,5 +135,6 @@ pub(crate) fn snapshot(in_channel: usize) -> Stats {
         recovered: load(&c.recovered),
         spool_expired: load(&c.spool_expired),
         spool_overflowed: load(&c.spool_overflowed),
+        spool_rejected: load(&c.spool_rejected),
     }
 }

@@ -9,6 +9,7 @@ use super::gate;
 use crate::audit::{self, Outcome};
 use crate::capture::Capture;
 use crate::fingerprint::Identity;
+use crate::sink::SinkError;
 use crate::spool::{Claim, Spool};
 use crate::wire::{self, InstallContext, WireEvent};
 
@@ -46,13 +47,14 @@ impl Outage {
         self.maybe_pending && Instant::now() >= self.retry_at
     }
 
-    /// A delivery failed: keeps its events for later, unless consent was withdrawn meanwhile.
+    /// A delivery failed for now: keeps its events for later, unless consent was withdrawn
+    /// meanwhile.
     pub(super) fn keep(&mut self, epoch: u64, events: &[WireEvent]) {
         let stored = gate::if_current(epoch, || self.spool.append(events));
         match stored {
             Some(Ok(appended)) => {
                 // Counted in, then out: `spooled - spool_overflowed - spool_expired -
-                // recovered` is what this run left in the spool.
+                // spool_rejected - recovered` is what this run left in the spool.
                 Counters::add(&COUNTERS.spooled, events.len());
                 Counters::add(&COUNTERS.spool_overflowed, appended.overflowed);
                 audit::record(Outcome::Spooled, events);
@@ -101,17 +103,24 @@ impl Outage {
         }
     }
 
-    /// A spooled batch was re-sent: `Some(true)` delivered, `Some(false)` failed, `None`
-    /// not attempted (consent withdrawn).
-    pub(super) fn settle_claim(&mut self, claim: Claim, outcome: Option<bool>) {
+    /// A spooled batch was re-sent: `Some(Ok)` delivered, `Some(Err)` failed (removed from
+    /// the spool when the rejection is permanent, kept for a later try otherwise), `None` not
+    /// attempted (consent withdrawn).
+    pub(super) fn settle_claim(&mut self, claim: Claim, outcome: Option<Result<(), SinkError>>) {
         match outcome {
-            Some(true) => {
+            Some(Ok(())) => {
                 Counters::add(&COUNTERS.recovered, claim.events.len());
                 audit::record(Outcome::Recovered, &claim.events);
                 self.backoff = FIRST_BACKOFF;
                 claim.finish(true);
             }
-            Some(false) => {
+            Some(Err(e)) if e.is_permanent() => {
+                // Sending it again cannot succeed: gone from the spool, counted out of it.
+                Counters::add(&COUNTERS.spool_rejected, claim.events.len());
+                audit::record_why(Outcome::Dropped, &claim.events, Some(&e.to_string()));
+                claim.finish(true);
+            }
+            Some(Err(_)) => {
                 self.wait_longer();
                 claim.finish(false);
             }

@@ -241,13 +241,8 @@ impl Worker {
                 // No answer from the remote flag yet: nothing is taken or sent meanwhile (the
                 // events wait in the bounded queue), until it answers or the hold runs out.
                 select! {
-                    recv(self.control) -> msg => match msg {
-                        Ok(control) => {
-                            if self.handle(control, &rx, &mut flush_at) {
-                                return;
-                            }
-                        }
-                        Err(_) => return,
+                    recv(self.control) -> msg => if self.stops_on(msg, &rx, &mut flush_at) {
+                        return;
                     },
                     recv(self.remote_wake) -> _ => {}
                     recv(crossbeam_channel::at(until)) -> _ => {}
@@ -266,13 +261,8 @@ impl Worker {
                 wake_at = wake_at.min(at);
             }
             select! {
-                recv(self.control) -> msg => match msg {
-                    Ok(control) => {
-                        if self.handle(control, &rx, &mut flush_at) {
-                            return;
-                        }
-                    }
-                    Err(_) => return,
+                recv(self.control) -> msg => if self.stops_on(msg, &rx, &mut flush_at) {
+                    return;
                 },
                 recv(wake) -> _ => {
                     // A delivery's worth is queued: send one full batch, keep the rest for the
@@ -324,6 +314,20 @@ impl Worker {
         lifecycle.run(&mut |capture| self.deliver_now(capture, epoch));
         self.next_lifecycle = Instant::now() + lifecycle.interval();
         self.lifecycle = Some(lifecycle);
+    }
+
+    /// Handles what `select!` received on the control channel; returns whether the worker
+    /// must exit (it also must when the handle is gone and the channel with it).
+    fn stops_on(
+        &mut self,
+        msg: Result<Control, crossbeam_channel::RecvError>,
+        rx: &Receiver<(u64, Vec<Capture>)>,
+        flush_at: &mut Option<Instant>,
+    ) -> bool {
+        match msg {
+            Ok(control) => self.handle(control, rx, flush_at),
+            Err(_) => true,
+        }
     }
 
     /// Handles one control message; returns whether the worker must exit.
@@ -459,7 +463,7 @@ impl Worker {
             let Some(result) = self.deliver_tracked(epoch, &events) else {
                 break;
             };
-            self.after_delivery(epoch, &events, result.is_ok());
+            self.after_delivery(epoch, &events, &result);
             self.settle(epoch, events.len(), result);
         }
         batch.clear();

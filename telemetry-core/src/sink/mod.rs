@@ -79,7 +79,8 @@ pub trait Sink: Send + 'static {
         None
     }
 
-    /// Delivers a batch. An error means none of the batch is known to have arrived.
+    /// Delivers a batch. An error means none of the batch is known to have arrived; make it
+    /// [`SinkError::permanent`] when sending the same batch again can never succeed.
     ///
     /// ```
     /// use telemetry_core::sink::{MemorySink, Sink};
@@ -90,29 +91,80 @@ pub trait Sink: Send + 'static {
     fn send(&mut self, events: &[WireEvent]) -> Result<(), SinkError>;
 }
 
-/// Why a sink could not deliver a batch.
+/// Why a sink could not deliver a batch, and whether trying again could help.
+///
+/// A *temporary* error ([`SinkError::new`]: the destination is down, overloaded, or timed
+/// out) lets the pipeline keep the batch in the outage spool, when there is one, and send it
+/// again later. A *permanent* one ([`SinkError::permanent`]: the destination answered that it
+/// will never take this batch, e.g. a bad credential or a malformed request) counts the events
+/// as failed and drops them at once; a spooled batch rejected for good is removed from the
+/// spool. Both are counted in [`Stats::failed`](crate::Stats::failed) on a first attempt.
 ///
 /// ```
 /// use telemetry_core::sink::SinkError;
 /// let error = SinkError::new("disk full");
 /// assert_eq!(error.to_string(), "disk full");
+/// assert!(!error.is_permanent());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SinkError {
     message: String,
+    permanent: bool,
 }
 
 impl SinkError {
-    /// A delivery error with a message for the log.
+    /// A temporary delivery error with a message for the log: the batch may be sent again.
     ///
     /// ```
     /// let error = telemetry_core::sink::SinkError::new("HTTP 503");
     /// assert_eq!(error.to_string(), "HTTP 503");
+    /// assert!(!error.is_permanent());
     /// ```
     pub fn new(message: impl Into<String>) -> SinkError {
         SinkError {
             message: message.into(),
+            permanent: false,
         }
+    }
+
+    /// A permanent rejection: sending this batch again can never succeed, so it is not kept
+    /// for a retry.
+    ///
+    /// ```
+    /// use telemetry_core::sink::{Sink, SinkError, WireEvent};
+    ///
+    /// /// Refuses events it has no table for; a full disk is worth another try.
+    /// struct Archive;
+    /// impl Sink for Archive {
+    ///     fn kind(&self) -> &'static str { "archive" }
+    ///     fn send(&mut self, events: &[WireEvent]) -> Result<(), SinkError> {
+    ///         match events.iter().find(|e| !e.event.contains('.')) {
+    ///             Some(e) => Err(SinkError::permanent(format!("no table for {}", e.event))),
+    ///             None => Ok(()),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let error = SinkError::permanent("HTTP 401: invalid project key");
+    /// assert!(error.is_permanent());
+    /// assert_eq!(error.to_string(), "HTTP 401: invalid project key");
+    /// ```
+    pub fn permanent(message: impl Into<String>) -> SinkError {
+        SinkError {
+            message: message.into(),
+            permanent: true,
+        }
+    }
+
+    /// Whether the destination rejected the batch for good (see [`SinkError::permanent`]).
+    ///
+    /// ```
+    /// use telemetry_core::sink::SinkError;
+    /// assert!(SinkError::permanent("HTTP 400").is_permanent());
+    /// assert!(!SinkError::new("connection refused").is_permanent());
+    /// ```
+    pub fn is_permanent(&self) -> bool {
+        self.permanent
     }
 }
 

@@ -234,14 +234,19 @@ impl Sink for PostHogSink {
                 Ok(_) => return Ok(()),
                 Err(e) => e,
             };
-            let failed = || SinkError::new(format!("PostHog at {}: {error}", self.options.host));
-            if attempt >= attempts || !retryable(&error) {
-                return Err(failed());
+            let message = || format!("PostHog at {}: {error}", self.options.host);
+            if !retryable(&error) {
+                // PostHog refused the batch itself (a bad project key, a malformed or too large
+                // batch): sending it again, now or from the spool, cannot succeed.
+                return Err(SinkError::permanent(message()));
+            }
+            if attempt >= attempts {
+                return Err(SinkError::new(message()));
             }
             std::thread::sleep(backoff(attempt));
             if !crate::pipeline::may_send() {
                 // Consent was withdrawn meanwhile: no further request for this batch.
-                return Err(failed());
+                return Err(SinkError::new(message()));
             }
             attempt += 1;
         }

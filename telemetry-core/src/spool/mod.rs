@@ -5,6 +5,10 @@
 //! are written to `spool-<binding>.jsonl` next to the install state. The worker re-sends them
 //! when PostHog recovers (on its periodic tick, with backoff), and the next run sends them
 //! first. A re-send carries the same `uuid`, so PostHog deduplicates a batch that did arrive.
+//! A batch PostHog rejects for good
+//! ([`SinkError::is_permanent`](crate::sink::SinkError::is_permanent)) is never spooled, and a
+//! spooled batch whose re-send is rejected that way is removed (counted in
+//! `Stats::spool_rejected`).
 //!
 //! - **Bound to its destination**: the file name and header hold SHA-256 of host and project
 //!   key; a spool is only read by a process configured with the same pair.

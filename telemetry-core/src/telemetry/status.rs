@@ -97,7 +97,7 @@ pub struct Status {
     /// When `telemetry.health` was last sent (RFC 3339).
     pub last_health: Option<String>,
     /// Pipeline counters (including the outage spool's: `spooled`, `recovered`,
-    /// `spool_expired`, `spool_overflowed`).
+    /// `spool_expired`, `spool_overflowed`, `spool_rejected`).
     pub counters: Stats,
     /// The outage spool file, when events go to PostHog and the install state is on disk.
     pub spool_file: Option<PathBuf>,

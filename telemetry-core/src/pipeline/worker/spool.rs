@@ -29,22 +29,31 @@ impl Worker {
         result
     }
 
-    /// Audit trail and spool for a batch delivery that was attempted.
-    pub(super) fn after_delivery(&mut self, epoch: u64, events: &[WireEvent], ok: bool) {
-        match (self.outage.as_mut(), ok) {
-            (None, true) => audit::record(Outcome::Delivered, events),
-            (None, false) => audit::record(Outcome::Dropped, events),
-            (Some(outage), true) => {
+    /// Audit trail and spool for a batch delivery that was attempted. A batch the sink
+    /// rejected for good ([`SinkError::is_permanent`]) is dropped, not spooled: sending it
+    /// again cannot succeed.
+    pub(super) fn after_delivery(
+        &mut self,
+        epoch: u64,
+        events: &[WireEvent],
+        result: &Result<(), SinkError>,
+    ) {
+        match (self.outage.as_mut(), result) {
+            (outage, Ok(())) => {
                 audit::record(Outcome::Delivered, events);
-                outage.delivery_succeeded();
+                if let Some(outage) = outage {
+                    outage.delivery_succeeded();
+                }
             }
-            (Some(outage), false) => outage.keep(epoch, events),
+            (Some(outage), Err(e)) if !e.is_permanent() => outage.keep(epoch, events),
+            (_, Err(e)) => audit::record_why(Outcome::Dropped, events, Some(&e.to_string())),
         }
     }
 
     /// Re-sends spooled batches, oldest first, while consent holds (the epoch pings are sent
     /// in: a withdrawal ends it) and they are accepted; after a failure waits (with backoff)
-    /// for the next try. Stops as soon as a control message is waiting.
+    /// for the next try, except that a batch rejected for good is removed and the next one
+    /// goes at once. Stops as soon as a control message is waiting.
     pub(super) fn resend_spool(&mut self) {
         let size = self.setup.config.batch_size.max(1);
         while self.outage.as_ref().is_some_and(Outage::due) && self.control.is_empty() {
@@ -67,7 +76,7 @@ impl Worker {
                     continue;
                 }
             }
-            let outcome = self.deliver(epoch, &claim.events).map(|r| r.is_ok());
+            let outcome = self.deliver(epoch, &claim.events);
             if let Some(outage) = self.outage.as_mut() {
                 outage.settle_claim(claim, outcome);
             }
