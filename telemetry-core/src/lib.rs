@@ -93,6 +93,7 @@ pub use telemetry_naming as naming;
 mod audit;
 mod capture;
 mod config;
+mod consent_gate;
 mod definition;
 mod environment;
 mod fingerprint;

@@ -702,7 +702,7 @@ impl Inner {
                 r.attach(
                     self.identity.clone(),
                     self.context.clone(),
-                    pipeline::current_epoch(),
+                    crate::consent_gate::epoch(),
                 )
             }),
             lifecycle: Some(Box::new(LifecycleRunner {

@@ -99,7 +99,7 @@ pub(super) fn push(capture: Capture) {
         // The thread is being torn down and its buffer is gone: straight onto the queue
         // (tagged, so the worker drops it if a withdrawal came in between).
         IN_TRANSIT.fetch_add(1, Ordering::SeqCst);
-        if let Some(epoch) = super::gate::admit() {
+        if let Some(epoch) = crate::consent_gate::admit() {
             super::handoff(epoch, vec![capture]);
         }
         IN_TRANSIT.fetch_sub(1, Ordering::SeqCst);
@@ -109,7 +109,7 @@ pub(super) fn push(capture: Capture) {
     // times as possible: at ~180 B each move is a `memcpy` call on the hot path.)
     let (stale, full) = LOCAL.with(|handle| {
         let mut buf = handle.0.lock();
-        let Some(epoch) = super::gate::admit() else {
+        let Some(epoch) = crate::consent_gate::admit() else {
             return (0, None);
         };
         let mut stale = 0;

@@ -9,14 +9,13 @@
 //! ([`PipelineConfig::shutdown_timeout`]): what cannot be delivered in time is counted as
 //! dropped and the process is free to exit, even when PostHog hangs.
 //!
-//! Consent is enforced here too (`gate.rs`): every capture carries the epoch it was accepted
+//! Consent is enforced here too (`consent_gate.rs`): every capture carries the epoch it was accepted
 //! in, and `withdraw()` (an opt-out) or `discard_pending()` (`forget()`) starts a new one, so
 //! nothing captured before can be sent afterwards; the worker checks before every delivery.
 //! A panic in a sink is caught and counted ([`Stats::sink_panics`]); a worker that dies
 //! anyway switches capture off.
 
 mod counters;
-mod gate;
 mod local;
 mod outage;
 mod worker;
@@ -28,11 +27,10 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 
 pub use counters::Stats;
-#[cfg(feature = "posthog")]
-pub(crate) use gate::may_send;
 pub(crate) use worker::{Lifecycle, WorkerHandle, WorkerSetup};
 
 use crate::capture::Capture;
+use crate::consent_gate as gate;
 use counters::{COUNTERS, Counters};
 
 /// How long [`withdraw`] waits for a delivery attempt already in progress (see there).
@@ -133,20 +131,6 @@ pub(crate) fn withdraw() -> u64 {
     let discarded = invalidate(true, &COUNTERS.discarded, &mut |_| {});
     gate::wait_idle(IN_FLIGHT_WAIT);
     discarded
-}
-
-/// The pipeline's epoch now (see `gate.rs`): a request on its behalf started later checks it.
-#[cfg(feature = "posthog")]
-pub(crate) fn current_epoch() -> u64 {
-    gate::epoch()
-}
-
-/// Begins a request on the pipeline's behalf that is not a delivery (the remote flag's
-/// evaluation), if `epoch` is still current: a withdrawal waits for it like for a delivery
-/// attempt, and none begins after it. The request ends when the guard is dropped.
-#[cfg(feature = "posthog")]
-pub(crate) fn begin_request(epoch: u64) -> Option<impl Sized> {
-    gate::begin(epoch)
 }
 
 /// A shutdown gave up, or the worker died: closes the door for good and counts what is left

@@ -5,9 +5,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use super::counters::{COUNTERS, Counters};
-use super::gate;
 use crate::audit::{self, Outcome};
 use crate::capture::Capture;
+use crate::consent_gate as gate;
 use crate::fingerprint::Identity;
 use crate::sink::SinkError;
 use crate::spool::{Claim, Spool};

@@ -13,9 +13,10 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, select};
 
 use super::counters::{COUNTERS, Counters};
 use super::outage::{Leftovers, Outage};
-use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, gate, local, queue};
+use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, local, queue};
 use crate::audit::{self, Outcome};
 use crate::capture::Capture;
+use crate::consent_gate as gate;
 use crate::fingerprint::Identity;
 #[cfg(feature = "posthog")]
 use crate::remote::Attached;

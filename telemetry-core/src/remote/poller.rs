@@ -40,7 +40,7 @@ pub(super) fn spawn(
                 }
             };
             loop {
-                let Some(request) = crate::pipeline::begin_request(epoch) else {
+                let Some(request) = crate::consent_gate::begin(epoch) else {
                     return; // consent withdrawn or identity forgotten: this worker is done
                 };
                 let fingerprint = identity

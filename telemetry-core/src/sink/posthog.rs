@@ -244,7 +244,7 @@ impl Sink for PostHogSink {
                 return Err(SinkError::new(message()));
             }
             std::thread::sleep(backoff(attempt));
-            if !crate::pipeline::may_send() {
+            if !crate::consent_gate::may_send() {
                 // Consent was withdrawn meanwhile: no further request for this batch.
                 return Err(SinkError::new(message()));
             }

@@ -9,9 +9,9 @@ use crossbeam_channel::Receiver;
 
 #[cfg(feature = "posthog")]
 use super::super::counters::{COUNTERS, Counters};
-#[cfg(feature = "posthog")]
-use super::super::gate;
 use super::{Worker, WorkerSetup};
+#[cfg(feature = "posthog")]
+use crate::consent_gate as gate;
 #[cfg(feature = "posthog")]
 use crate::remote::Decision;
 

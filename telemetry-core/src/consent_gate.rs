@@ -31,19 +31,19 @@ fn lock() -> MutexGuard<'static, usize> {
 
 /// The epoch a capture is accepted in, or `None` when the door is closed.
 #[inline(always)]
-pub(super) fn admit() -> Option<u64> {
+pub(crate) fn admit() -> Option<u64> {
     let word = WORD.load(Ordering::Relaxed);
     (word & 1 == 1).then_some(word >> 1)
 }
 
 /// The current epoch, open or not.
-pub(super) fn epoch() -> u64 {
+pub(crate) fn epoch() -> u64 {
     WORD.load(Ordering::Acquire) >> 1
 }
 
 /// Opens or closes the door without changing the epoch (closing for a shutdown keeps what
 /// is queued deliverable).
-pub(super) fn set_open(open: bool) {
+pub(crate) fn set_open(open: bool) {
     let _gate = lock();
     if open {
         WORD.fetch_or(1, Ordering::SeqCst);
@@ -55,7 +55,7 @@ pub(super) fn set_open(open: bool) {
 /// Starts a new epoch (and closes the door when `close`), so nothing accepted before can be
 /// sent any more. Returns the gate's guard: the caller settles the accounts before any
 /// worker can book another delivery.
-pub(super) fn new_epoch(close: bool) -> MutexGuard<'static, usize> {
+pub(crate) fn new_epoch(close: bool) -> MutexGuard<'static, usize> {
     let gate = lock();
     let word = WORD.load(Ordering::SeqCst);
     let open = if close { 0 } else { word & 1 };
@@ -65,13 +65,13 @@ pub(super) fn new_epoch(close: bool) -> MutexGuard<'static, usize> {
 
 /// Runs `f` under the gate if `epoch` is still current (for accounting that must not race a
 /// new epoch); `None` if it is not.
-pub(super) fn if_current<R>(epoch: u64, f: impl FnOnce() -> R) -> Option<R> {
+pub(crate) fn if_current<R>(epoch: u64, f: impl FnOnce() -> R) -> Option<R> {
     let _gate = lock();
     (WORD.load(Ordering::SeqCst) >> 1 == epoch).then(f)
 }
 
 /// Waits until no delivery attempt is in progress, at most `limit`. Returns whether none is.
-pub(super) fn wait_idle(limit: Duration) -> bool {
+pub(crate) fn wait_idle(limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     let mut gate = lock();
     while *gate > 0 {
@@ -88,7 +88,7 @@ pub(super) fn wait_idle(limit: Duration) -> bool {
 }
 
 /// A delivery attempt in progress; ends when dropped.
-pub(super) struct Attempt(());
+pub(crate) struct Attempt(());
 
 impl Drop for Attempt {
     fn drop(&mut self) {
@@ -100,7 +100,7 @@ impl Drop for Attempt {
 }
 
 /// Begins a delivery attempt for events of `epoch`, if it is still current.
-pub(super) fn begin(epoch: u64) -> Option<Attempt> {
+pub(crate) fn begin(epoch: u64) -> Option<Attempt> {
     let mut gate = lock();
     if WORD.load(Ordering::SeqCst) >> 1 != epoch {
         return None;
