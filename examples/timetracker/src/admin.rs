@@ -133,8 +133,8 @@ async fn telemetry_page(
                 dt { "Events queued" } dd #telemetry-queued { (counters.queued) }
                 dt { "Events spooled (PostHog unreachable)" } dd #telemetry-spooled { (counters.spooled) }
                 dt { "Events recovered from the spool" } dd #telemetry-recovered { (counters.recovered) }
-                dt { "Spooled events expired / overflowed" } dd #telemetry-spool-dropped {
-                    (counters.spool_expired) " / " (counters.spool_overflowed)
+                dt { "Spooled events expired / overflowed / rejected by PostHog" } dd #telemetry-spool-dropped {
+                    (counters.spool_expired) " / " (counters.spool_overflowed) " / " (counters.spool_rejected)
                 }
                 dt { "Waiting in the spool" } dd #telemetry-spool-pending { (status.spool_pending) }
             }

@@ -162,6 +162,11 @@ impl Collector for PipelineCollector {
                 "Spooled telemetry events removed unsent (the oldest) by the size bound",
                 status.counters.spool_overflowed,
             ),
+            (
+                "tt_telemetry_spool_rejected",
+                "Spooled telemetry events PostHog rejected for good when they were re-sent",
+                status.counters.spool_rejected,
+            ),
         ];
         for (name, help, value) in counters {
             let counter = ConstCounter::new(value);

@@ -27,6 +27,7 @@ async fn admin_page_and_metrics_show_the_spool() {
             "tt_telemetry_spool_overflowed_total",
             counters.spool_overflowed,
         ),
+        ("tt_telemetry_spool_rejected_total", counters.spool_rejected),
         (
             "tt_telemetry_spool_pending",
             app.telemetry.status().spool_pending,
