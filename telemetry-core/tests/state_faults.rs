@@ -10,8 +10,10 @@ use telemetry_core::__private::internals::state::{Consent, StateStore};
 
 mod common {
     pub mod state;
+    pub mod warnings;
 }
-use common::state::{Warnings, is_lower_hex, read_json};
+use common::state::{is_lower_hex, read_json};
+use common::warnings::Warnings;
 
 // ---------------------------------------------------------------------------------------------
 // Faults

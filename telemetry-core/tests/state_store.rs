@@ -12,8 +12,10 @@ use telemetry_core::__private::internals::state::{Consent, StateStore, effective
 
 mod common {
     pub mod state;
+    pub mod warnings;
 }
-use common::state::{Warnings, is_lower_hex, read_json};
+use common::state::{is_lower_hex, read_json};
+use common::warnings::Warnings;
 
 fn counter(state: &serde_json::Map<String, Value>, key: &str) -> u64 {
     state.get(key).and_then(Value::as_u64).unwrap_or(0)

@@ -6,50 +6,19 @@
 //! (`.ci/run` does).
 #![cfg(not(feature = "posthog"))]
 
-use std::sync::{Arc, Mutex};
-
 use telemetry_core::Telemetry;
 
-/// A `tracing` subscriber that records the message of every WARN event.
-#[derive(Clone, Default)]
-struct Warnings(Arc<Mutex<Vec<String>>>);
-
-struct MessageVisitor<'a>(&'a mut String);
-
-impl tracing::field::Visit for MessageVisitor<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            *self.0 = format!("{value:?}");
-        }
-    }
+mod common {
+    pub mod warnings;
 }
-
-impl tracing::Subscriber for Warnings {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        if *event.metadata().level() == tracing::Level::WARN {
-            let mut message = String::new();
-            event.record(&mut MessageVisitor(&mut message));
-            self.0.lock().unwrap().push(message);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
+use common::warnings::Warnings;
 
 #[test]
 fn a_posthog_key_without_the_feature_warns_once_and_keeps_events_in_the_jsonl_log() {
     let dir = tempfile::tempdir().unwrap();
     let jsonl = dir.path().join("events.jsonl");
     let warnings = Warnings::default();
-    let telemetry = tracing::subscriber::with_default(warnings.clone(), || {
+    let telemetry = warnings.capture(|| {
         Telemetry::builder()
             .app("without-posthog", "1.0.0")
             .enabled_by_default(true)
@@ -59,7 +28,7 @@ fn a_posthog_key_without_the_feature_warns_once_and_keeps_events_in_the_jsonl_lo
             .install()
     });
 
-    let messages = warnings.0.lock().unwrap().clone();
+    let messages = warnings.messages();
     let about_posthog: Vec<_> = messages
         .iter()
         .filter(|m| m.contains("PostHog project key"))

@@ -83,6 +83,7 @@ mod cli;
 mod diff;
 mod diff_cli;
 mod facts;
+mod format;
 mod json;
 mod lint;
 mod markdown;
@@ -91,7 +92,6 @@ mod markdown;
 mod push;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 
 use crate::definition::{EventDef, PropDef, Site, Trigger, registered};
@@ -100,74 +100,9 @@ pub use app::AppInfo;
 pub use check::{BLESS_ENV, DocumentMismatch, assert_document_current, check_document};
 pub use cli::{FLAG, UnknownFormat, exit_if_requested, exit_if_requested_with, parse_args};
 pub use diff::{CatalogDiff, DIFF_FLAG, OldDocumentError, diff};
+pub use format::Format;
 pub use json::SCHEMA_NAME;
 pub use lint::{Finding, Lint, Severity};
-
-/// A document format.
-///
-/// ```
-/// use telemetry_core::catalog::Format;
-/// assert_eq!("json".parse::<Format>(), Ok(Format::Json));
-/// assert_eq!("md".parse::<Format>(), Ok(Format::Markdown));
-/// assert_eq!(Format::Markdown.to_string(), "md");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Format {
-    /// The transparency document for end users (`md`, also `markdown`).
-    Markdown,
-    /// The machine-readable catalog, schema `telemetry-catalog/v1` (`json`).
-    Json,
-}
-
-impl Format {
-    /// Every format, in the order they are listed in messages.
-    ///
-    /// ```
-    /// assert_eq!(telemetry_core::catalog::Format::ALL.len(), 2);
-    /// ```
-    pub const ALL: [Format; 2] = [Format::Markdown, Format::Json];
-
-    /// The short name used on the command line: `md` or `json`.
-    ///
-    /// ```
-    /// assert_eq!(telemetry_core::catalog::Format::Markdown.name(), "md");
-    /// ```
-    pub const fn name(self) -> &'static str {
-        match self {
-            Format::Markdown => "md",
-            Format::Json => "json",
-        }
-    }
-
-    /// Parses a format name: `md`, `markdown` or `json`, in any case.
-    ///
-    /// ```
-    /// use telemetry_core::catalog::Format;
-    /// assert_eq!(Format::from_name("Markdown"), Some(Format::Markdown));
-    /// assert_eq!(Format::from_name("yaml"), None);
-    /// ```
-    pub fn from_name(name: &str) -> Option<Format> {
-        match name.to_ascii_lowercase().as_str() {
-            "md" | "markdown" => Some(Format::Markdown),
-            "json" => Some(Format::Json),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Format {
-    type Err = UnknownFormat;
-
-    fn from_str(s: &str) -> Result<Format, UnknownFormat> {
-        Format::from_name(s).ok_or_else(|| UnknownFormat::new(s))
-    }
-}
 
 /// One event of the catalog: every declaration of one name, merged.
 ///
@@ -574,99 +509,4 @@ pub(crate) mod test_support {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::test_support::def;
-    use super::*;
-    use crate::property::ValueKind;
-
-    #[test]
-    fn relative_file_strips_everything_up_to_the_crate_dir() {
-        let cases = [
-            (
-                "examples/timetracker/src/handlers/task.rs",
-                "src/handlers/task.rs",
-            ),
-            ("src/lib.rs", "src/lib.rs"),
-            (
-                "telemetry-core/examples/catalog_cli.rs",
-                "examples/catalog_cli.rs",
-            ),
-            ("tests/tests/catalog_cli.rs", "tests/catalog_cli.rs"),
-            ("tests/src/bin/catalog_cli.rs", "src/bin/catalog_cli.rs"),
-            (
-                "/home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/app-1.0.0/src/lib.rs",
-                "src/lib.rs",
-            ),
-            (r"C:\work\app\src\main.rs", "src/main.rs"),
-            (
-                "telemetry-core/tests/catalog_json.rs",
-                "tests/catalog_json.rs",
-            ),
-            ("build.rs", "build.rs"),
-            ("./gen.rs", "gen.rs"),
-        ];
-        for (file, want) in cases {
-            assert_eq!(crate_relative_file(file), want, "{file}");
-        }
-    }
-
-    #[test]
-    fn declarations_of_one_name_merge_into_one_entry() {
-        let prop = PropDef::new("task_id", "u64", ValueKind::Integer, &[]);
-        let a = def(
-            "task.created",
-            "A task was created in a project.",
-            Trigger::Success,
-            vec![prop],
-            "src/b.rs",
-            20,
-        );
-        let b = def(
-            "task.created",
-            "A task was created in a project.",
-            Trigger::Success,
-            vec![prop],
-            "src/a.rs",
-            10,
-        );
-        let c = def(
-            "project.created",
-            "A project was created by someone.",
-            Trigger::Return,
-            vec![],
-            "src/a.rs",
-            1,
-        );
-        let catalog = Catalog::from_defs([a, b, c, a]);
-        assert_eq!(catalog.events().len(), 3);
-        let names: Vec<_> = catalog.entries().iter().map(|e| e.name).collect();
-        assert_eq!(names, ["project.created", "task.created"]);
-        let task = catalog.entry("task.created").unwrap();
-        assert_eq!(task.sites.len(), 2);
-        assert_eq!(task.sites[0].file, "src/a.rs");
-        assert_eq!(task.declarations.len(), 2);
-        assert_eq!(task.resource(), "task");
-        assert!(catalog.entry("task.deleted").is_none());
-        assert!(catalog.lint().is_empty());
-    }
-
-    #[test]
-    fn app_info_defaults() {
-        let catalog = Catalog::from_defs([]);
-        assert!(!catalog.has_app());
-        assert_eq!(catalog.app().version, None);
-        let catalog = catalog.with_app("x", "2");
-        assert_eq!(catalog.app(), AppInfo::new("x", "2"));
-        assert_eq!(resource_of("plain"), "plain");
-    }
-
-    #[test]
-    fn the_linked_catalog_has_the_lifecycle_events() {
-        let catalog = catalog();
-        let lifecycle: Vec<_> = catalog.lifecycle_events().map(|e| e.name).collect();
-        assert_eq!(
-            lifecycle,
-            ["telemetry.health", "telemetry.install", "telemetry.update"]
-        );
-    }
-}
+mod tests;
