@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
@@ -154,15 +154,17 @@ impl DriverProcess {
 
     /// Sends one command and waits (at most 20 s) for its JSON answer.
     pub fn cmd(&mut self, command: &str) -> serde_json::Value {
+        self.cmd_within(command, Duration::from_secs(20))
+    }
+
+    /// Sends one command and waits at most `limit` for its JSON answer.
+    pub fn cmd_within(&mut self, command: &str, limit: Duration) -> serde_json::Value {
         writeln!(self.stdin, "{command}").expect("write to the driver");
         self.stdin.flush().expect("flush the driver's stdin");
-        let line = self
-            .lines
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| {
-                let _ = self.child.kill();
-                panic!("the driver did not answer {command:?}")
-            });
+        let line = self.lines.recv_timeout(limit).unwrap_or_else(|_| {
+            let _ = self.child.kill();
+            panic!("the driver did not answer {command:?} within {limit:?}")
+        });
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad answer {line:?}: {e}"))
     }
 
@@ -191,18 +193,29 @@ impl DriverProcess {
     /// Sends `shutdown`, waits for the exit (at most 10 s) and returns stderr.
     pub fn shutdown(mut self) -> String {
         let _ = self.cmd("shutdown");
+        self.exit_within(Duration::from_secs(10)).1
+    }
+
+    /// Waits for the process to exit (killing it and panicking after `limit`); returns its exit
+    /// status and everything it wrote to stderr.
+    pub fn exit_within(mut self, limit: Duration) -> (ExitStatus, String) {
         let start = Instant::now();
-        while self.child.try_wait().ok().flatten().is_none() {
-            if start.elapsed() > Duration::from_secs(10) {
+        let status = loop {
+            if let Some(status) = self.child.try_wait().ok().flatten() {
+                break status;
+            }
+            if start.elapsed() > limit {
                 let _ = self.child.kill();
-                panic!("the driver did not exit after shutdown");
+                panic!("the driver did not exit within {limit:?}");
             }
             std::thread::sleep(Duration::from_millis(10));
-        }
-        self.stderr
+        };
+        let stderr = self
+            .stderr
             .take()
             .and_then(|h| h.join().ok())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        (status, stderr)
     }
 }
 

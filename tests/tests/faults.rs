@@ -8,16 +8,13 @@
 #[path = "../src/counting_server.rs"]
 mod counting_server;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use counting_server::CountingServer;
 use serde_json::Value;
 use telemetry_tests::capture_server::{CaptureServer, Mode};
-use telemetry_tests::child::{TOOLKIT_VARS, temp_dir};
+use telemetry_tests::child::{DriverProcess, temp_dir};
 
 const EXE: &str = env!("CARGO_BIN_EXE_telemetry-driver");
 const KEY: &str = "phc_fault_test";
@@ -29,69 +26,31 @@ const SHUTDOWN_BOUND: Duration = Duration::from_millis(2_500);
 const EXIT_BOUND: Duration = Duration::from_secs(1);
 const FAILED_LINE: &str = "delivery failed";
 
-/// A running `telemetry-driver` child.
-struct Driver {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Receiver<String>,
-    stderr: std::thread::JoinHandle<String>,
-}
+/// A running `telemetry-driver` child, set up to fail fast against the test's server.
+struct Driver(DriverProcess);
 
 impl Driver {
     fn start(dir: &Path, env: &[(&str, &str)]) -> Driver {
-        let mut cmd = Command::new(EXE);
-        cmd.current_dir(dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for var in TOOLKIT_VARS {
-            cmd.env_remove(var);
-        }
-        cmd.env("TELEMETRY_STATE_DIR", dir.join("state"))
-            .env("ENABLE_TELEMETRY", "1")
-            .env("POSTHOG_API_KEY", KEY)
+        let state = dir.join("state");
+        let mut vars = vec![
+            (
+                "TELEMETRY_STATE_DIR",
+                state.to_str().expect("a UTF-8 temp path"),
+            ),
+            ("ENABLE_TELEMETRY", "1"),
+            ("POSTHOG_API_KEY", KEY),
             // Short enough that a hung request gives up within a test's patience.
-            .env("DRIVER_REQUEST_TIMEOUT_MS", "1000")
-            .env("DRIVER_FLUSH_INTERVAL_MS", "100")
-            .env("DRIVER_BATCH", "50");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn telemetry-driver");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
-        Driver {
-            child,
-            stdin,
-            lines,
-            stderr,
-        }
+            ("DRIVER_REQUEST_TIMEOUT_MS", "1000"),
+            ("DRIVER_FLUSH_INTERVAL_MS", "100"),
+            ("DRIVER_BATCH", "50"),
+        ];
+        vars.extend_from_slice(env);
+        Driver(DriverProcess::start(EXE, dir, &vars))
     }
 
     /// Sends one command and waits (bounded) for its JSON answer.
     fn cmd(&mut self, command: &str, limit: Duration) -> Value {
-        writeln!(self.stdin, "{command}").expect("write to driver");
-        self.stdin.flush().unwrap();
-        let line = self.lines.recv_timeout(limit).unwrap_or_else(|_| {
-            let _ = self.child.kill();
-            panic!("driver did not answer {command:?} within {limit:?}")
-        });
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad answer {line:?}: {e}"))
+        self.0.cmd_within(command, limit)
     }
 
     /// Captures `n` events and checks that no call took long.
@@ -106,19 +65,8 @@ impl Driver {
     }
 
     /// Polls the counters until `pred` holds, or panics after `limit`.
-    fn wait_stats(&mut self, what: &str, limit: Duration, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + limit;
-        loop {
-            let stats = self.stats();
-            if pred(&stats) {
-                return stats;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited {limit:?} for {what}: {stats}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    fn wait_stats(&mut self, limit: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        self.0.wait_for("stats", limit, pred).0
     }
 
     /// Shuts down, checks the bound, the exit and the accounting; returns stats and stderr.
@@ -129,18 +77,7 @@ impl Driver {
             Duration::from_secs_f64(ms / 1e3) < SHUTDOWN_BOUND,
             "shutdown took {ms} ms"
         );
-        let exited = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if exited.elapsed() > EXIT_BOUND {
-                let _ = self.child.kill();
-                panic!("the process did not exit within {EXIT_BOUND:?} of shutdown");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let stderr = self.stderr.join().unwrap();
+        let (status, stderr) = self.0.exit_within(EXIT_BOUND);
         assert!(status.success(), "exit {status:?}\n{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         let stats = reply["stats"].clone();
@@ -176,11 +113,7 @@ fn fault_then_recover(
     let mut driver = Driver::start(&dir, &[("POSTHOG_HOST", url)]);
     // Captures while failing: fast, and the failure is counted.
     driver.capture(500, "before");
-    driver.wait_stats(
-        "the failure to be counted",
-        Duration::from_secs(20),
-        failure_counted,
-    );
+    driver.wait_stats(Duration::from_secs(20), failure_counted);
     driver.capture(500, "before");
     let failing = driver.stats();
     assert!(failure_counted(&failing), "{failing}");
@@ -279,7 +212,7 @@ fn server_closes_mid_body() {
     let url = server.url();
     let mut driver = Driver::start(&dir, &[("POSTHOG_HOST", url.as_str())]);
     driver.capture(500, "before");
-    driver.wait_stats("the batches to be settled", Duration::from_secs(20), |s| {
+    driver.wait_stats(Duration::from_secs(20), |s| {
         s["sent"].as_u64().unwrap() + s["failed"].as_u64().unwrap() >= 500
     });
     assert!(server.attempts() >= 10, "{} requests", server.attempts());
