@@ -9,16 +9,13 @@
 //!
 //! `cargo bench -p telemetry-tests --bench e2e` (`-- --quick`: N = 20 000, one run, for CI)
 
-#[path = "../src/counting_server.rs"]
-mod counting_server;
-
 mod common;
 
 use std::process::Command;
 use std::time::Instant;
 
 use common::{install_ours, ph_event, posthog_client, three};
-use counting_server::CountingServer;
+use telemetry_tests::counting_server::CountingServer;
 
 const SCENARIO_VAR: &str = "E2E_BENCH_SCENARIO";
 const N_VAR: &str = "E2E_BENCH_N";

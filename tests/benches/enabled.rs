@@ -10,9 +10,6 @@
 //!
 //! `cargo bench -p telemetry-tests --bench enabled`
 
-#[path = "../src/counting_server.rs"]
-mod counting_server;
-
 mod common;
 
 use std::hint::black_box;
@@ -20,8 +17,8 @@ use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{call, install_ours, ph_event, posthog_client};
-use counting_server::CountingServer;
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use telemetry_tests::counting_server::CountingServer;
 
 /// Events per timed chunk on one thread.
 const CHUNK: u64 = 10_000;

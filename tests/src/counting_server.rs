@@ -4,10 +4,6 @@
 //! for asserting contents but grows without bound under millions of events; this one parses
 //! each batch just enough to count its events (and, optionally, their distinct `uuid`s) and
 //! keeps nothing else, so it can take any load at a small, fixed memory cost.
-//!
-//! Benches and tests include it with `#[path]`; each uses part of it.
-
-#![allow(dead_code)] // `allow`, not `expect`: each includer uses a different part
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -70,20 +66,13 @@ impl CountingServer {
             wake: (Mutex::new(()), Condvar::new()),
             stopped: AtomicBool::new(false),
         });
-        let accept = shared.clone();
-        std::thread::Builder::new()
-            .name("counting-server".into())
-            .spawn(move || {
-                for stream in listener.incoming() {
-                    if accept.stopped.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let shared = accept.clone();
-                    std::thread::spawn(move || serve(stream, &shared));
-                }
-            })
-            .expect("spawn accept thread");
+        crate::capture_server::spawn_accept_loop(
+            "counting-server",
+            listener,
+            shared.clone(),
+            |s: &Shared| s.stopped.load(Ordering::Relaxed),
+            serve,
+        );
         Ok(CountingServer { addr, shared })
     }
 

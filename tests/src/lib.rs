@@ -3,5 +3,6 @@
 
 pub mod capture_server;
 pub mod child;
+pub mod counting_server;
 pub mod flags_server;
 pub mod posthog_api_server;

@@ -5,16 +5,13 @@
 //!
 //! Child processes keep each scenario's global pipeline and stderr to itself.
 
-#[path = "../src/counting_server.rs"]
-mod counting_server;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use counting_server::CountingServer;
 use serde_json::Value;
 use telemetry_tests::capture_server::{CaptureServer, Mode};
 use telemetry_tests::child::{DriverProcess, temp_dir};
+use telemetry_tests::counting_server::CountingServer;
 
 const EXE: &str = env!("CARGO_BIN_EXE_telemetry-driver");
 const KEY: &str = "phc_fault_test";

@@ -4,14 +4,11 @@
 //!
 //! One scenario per test binary: the pipeline is process-global.
 
-#[path = "../src/counting_server.rs"]
-mod counting_server;
-
 use std::time::{Duration, Instant};
 
-use counting_server::CountingServer;
 use telemetry_core::{EnvConfig, Switch};
 use telemetry_core::{Telemetry, track_event};
+use telemetry_tests::counting_server::CountingServer;
 
 const THREADS: u64 = 8;
 const PER_THREAD: u64 = 250_000;
