@@ -99,3 +99,12 @@ pub fn emit<const N: usize>(
 ) {
     Pending::new(def, props, distinct_id).emit();
 }
+
+/// The error conversion of a `?` in an instrumented `async fn` body, which the attribute runs in
+/// place with its `?` rewritten (telemetry-macros' `flat_async.rs`). A function rather than
+/// `From::from` at the user's `?`, so that lints about the conversion (clippy's
+/// `useless_conversion` when the error type is already the function's) do not fire on it.
+#[inline(always)]
+pub fn convert_error<E, F: From<E>>(error: E) -> F {
+    F::from(error)
+}

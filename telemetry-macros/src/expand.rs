@@ -1,8 +1,10 @@
 //! Code generation for `#[track_event]`: the definition static, its registration, and the body
 //! wrapped so that the capture happens at the requested point.
 //!
-//! The signature and attributes are re-emitted as they are. The body runs inside a closure (an
-//! `async` block for `async fn`) so that `return` and `?` come back through the capture point.
+//! The signature and attributes are re-emitted as they are. The body runs inside a closure so
+//! that `return` and `?` come back through the capture point; an `async fn` body runs in place
+//! with its `return` and `?` rewritten as breaks (`flat_async.rs`), or, where that rewrite
+//! would not be exact, inside an `async` block.
 //! Properties are evaluated before the body, and only when telemetry is active: when it is off,
 //! the whole cost is one relaxed atomic load.
 
@@ -210,7 +212,9 @@ pub(crate) fn track_event(function: MaybeItemFn, event: &Event) -> TokenStream {
         // is as large as what it holds, with telemetry off too (a layout cannot depend on a
         // runtime switch), and every poll and move pays for that size. It holds a box: 8 bytes.
         let (run, boxed) = if sig.asyncness.is_some() {
-            (run_async(&sig.output, &block), true)
+            let run = crate::flat_async::flat_body(&sig.output, &block)
+                .unwrap_or_else(|| run_async(&sig.output, &block));
+            (run, true)
         } else {
             (run_sync(&sig.output, &block), false)
         };

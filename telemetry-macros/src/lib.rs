@@ -17,6 +17,7 @@ mod derive_property_value;
 mod diagnostic;
 mod doc;
 mod expand;
+mod flat_async;
 mod prop_def;
 mod track;
 mod type_names;

@@ -62,6 +62,20 @@ async fn tracked_async(x: u64) -> u64 {
     x.wrapping_mul(3).wrapping_add(1)
 }
 
+/// An `.await` that completes at once: with one in the body, the pending capture is held
+/// across it, so it is part of the future (a body without one does not store it at all).
+#[inline(never)]
+async fn plain_async_await(x: u64) -> u64 {
+    std::future::ready(x).await.wrapping_mul(3).wrapping_add(1)
+}
+
+/// A disabled-bench async event whose body awaits.
+#[track_event("bench.disabled_async_await", props(x = x))]
+#[inline(never)]
+async fn tracked_async_await(x: u64) -> u64 {
+    std::future::ready(x).await.wrapping_mul(3).wrapping_add(1)
+}
+
 /// Polls a future that never waits to completion, without a runtime.
 #[inline(always)]
 fn block_on<F: Future>(future: F) -> F::Output {
@@ -90,7 +104,7 @@ fn min_of_rounds() {
         start.elapsed().as_secs_f64() * 1e9 / CALLS as f64
     }
     type Call<'a> = &'a dyn Fn(u64) -> u64;
-    let pairs: [(&str, Call<'_>, Call<'_>); 3] = [
+    let pairs: [(&str, Call<'_>, Call<'_>); 4] = [
         ("sync", &|x| plain(x), &|x| tracked(x)),
         ("sync, expensive props", &|x| plain(x), &|x| {
             tracked_expensive(x)
@@ -98,6 +112,11 @@ fn min_of_rounds() {
         ("async", &|x| block_on(plain_async(x)), &|x| {
             block_on(tracked_async(x))
         }),
+        (
+            "async with an .await",
+            &|x| block_on(plain_async_await(x)),
+            &|x| block_on(tracked_async_await(x)),
+        ),
     ];
     eprintln!("min of {ROUNDS} interleaved rounds of {CALLS} calls (ns per call):");
     for (name, plain, tracked) in pairs {
@@ -156,9 +175,11 @@ fn disabled(c: &mut Criterion) {
 
     // What an instrumented async fn adds to its future (moved on every spawn or `pin!`).
     eprintln!(
-        "future sizes: plain async fn {} B, #[track_event] async fn {} B",
+        "future sizes: plain async fn {} B, #[track_event] async fn {} B; with an .await: {} B, {} B",
         std::mem::size_of_val(&plain_async(1)),
-        std::mem::size_of_val(&tracked_async(1))
+        std::mem::size_of_val(&tracked_async(1)),
+        std::mem::size_of_val(&plain_async_await(1)),
+        std::mem::size_of_val(&tracked_async_await(1))
     );
     let mut g = c.benchmark_group("disabled/async");
     g.bench_function("plain async fn", |b| {
@@ -166,6 +187,12 @@ fn disabled(c: &mut Criterion) {
     });
     g.bench_function("#[track_event] async fn", |b| {
         b.iter(|| block_on(tracked_async(black_box(7))))
+    });
+    g.bench_function("plain async fn with an .await", |b| {
+        b.iter(|| block_on(plain_async_await(black_box(7))))
+    });
+    g.bench_function("#[track_event] async fn with an .await", |b| {
+        b.iter(|| block_on(tracked_async_await(black_box(7))))
     });
     g.finish();
 

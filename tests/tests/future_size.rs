@@ -1,5 +1,5 @@
-//! What `#[track_event]` adds to an `async fn`'s future: a pointer to a boxed pending capture
-//! and the state of one more `.await`, whatever the event declares.
+//! What `#[track_event]` adds to an `async fn`'s future: at most a pointer to a boxed pending
+//! capture (held across the body's `.await`s), whatever the event declares.
 //!
 //! The future is moved on every spawn and `pin!`, and its size is paid with telemetry off too
 //! (a layout cannot depend on a runtime switch): it was 96 B for one property (plain: 16 B),
