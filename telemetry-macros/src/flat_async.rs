@@ -8,9 +8,10 @@
 //! out with the error. Nested closures, `async` blocks and items keep their own `return` and `?`.
 //!
 //! Only when that rewrite is exact: the declared return type is nameable (no `impl Trait`), the
-//! body parses, every `?` is on a function returning `Result` or `Option` (named so), and no
-//! macro call hides a `return` or `?` in its tokens. Otherwise [`flat_body`] returns `None` and
-//! the caller wraps the body in an `async` block as before.
+//! body parses, every `?` is on a function returning `Result` or `Option` (named so), and every
+//! macro call is one known not to expand to an exit ([`NO_EXIT_MACROS`]) with no `return` or
+//! `?` in its input. Otherwise [`flat_body`] returns `None` and the caller wraps the body in an
+//! `async` block as before.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::quote;
@@ -124,11 +125,68 @@ impl VisitMut for Rewrite {
     fn visit_item_mut(&mut self, _: &mut Item) {}
 
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if hides_an_exit(&mac.tokens) {
+        let name = mac.path.segments.last().map(|s| s.ident.to_string());
+        let known = name.is_some_and(|name| NO_EXIT_MACROS.contains(&name.as_str()));
+        if !known || hides_an_exit(&mac.tokens) {
             self.exact = false;
         }
     }
 }
+
+/// Macros known not to expand to a `return` or `?` of their own (formatting, logging,
+/// assertions, literals). Any other macro may: `anyhow::bail!` and `ensure!` expand to
+/// `return Err(..)` with no `return` in their input, so a body that calls one keeps the
+/// `async` block, where such a `return` still comes back through the capture point.
+const NO_EXIT_MACROS: &[&str] = &[
+    // std
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "cfg",
+    "column",
+    "concat",
+    "dbg",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "env",
+    "eprint",
+    "eprintln",
+    "file",
+    "format",
+    "format_args",
+    "include_bytes",
+    "include_str",
+    "line",
+    "matches",
+    "module_path",
+    "option_env",
+    "panic",
+    "print",
+    "println",
+    "stringify",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "vec",
+    "write",
+    "writeln",
+    // tracing and log
+    "debug",
+    "error",
+    "event",
+    "info",
+    "trace",
+    "warn",
+    "debug_span",
+    "error_span",
+    "info_span",
+    "span",
+    "trace_span",
+    "warn_span",
+    // serde_json
+    "json",
+];
 
 /// Whether macro input contains `return` or `?` anywhere (the macro may expand them in place).
 fn hides_an_exit(tokens: &TokenStream) -> bool {

@@ -64,6 +64,23 @@ async fn formatted(input: &str) -> Result<String, AppError> {
     Ok(format!("<{}>", input.parse::<u32>()?))
 }
 
+/// Like `anyhow::bail!`: a `return` that only the macro's expansion contains.
+macro_rules! bail {
+    ($message:expr) => {
+        return Err(AppError($message.to_owned()))
+    };
+}
+
+/// A check failed, through a macro that returns (the body keeps the `async` block form).
+#[track_event("exits.checked", on = "failure")]
+async fn checked(ok: bool) -> Result<(), AppError> {
+    std::future::ready(()).await;
+    if !ok {
+        bail!("not ok");
+    }
+    Ok(())
+}
+
 /// A unit function that returns early.
 #[track_event("exits.unit", on = "call")]
 async fn unit(early: bool) {
@@ -89,6 +106,8 @@ async fn every_exit_goes_through_the_capture_point() {
         assert!(formatted("five").await.is_err());
         unit(true).await;
         unit(false).await;
+        assert!(checked(true).await.is_ok());
+        assert!(checked(false).await.is_err());
     })
     .await;
     let seen: Vec<_> = events
@@ -107,6 +126,7 @@ async fn every_exit_goes_through_the_capture_point() {
             ("exits.formatted", None),
             ("exits.unit", None),
             ("exits.unit", None),
+            ("exits.checked", None),
         ]
     );
 }
