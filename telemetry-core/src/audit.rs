@@ -37,9 +37,15 @@ pub(crate) fn record(outcome: Outcome, events: &[WireEvent]) {
     record_why(outcome, events, None);
 }
 
+/// Whether the audit trail is wanted (a subscriber takes DEBUG events of target `telemetry`):
+/// events not otherwise rendered are rendered for it only then.
+pub(crate) fn enabled() -> bool {
+    tracing::enabled!(target: "telemetry", tracing::Level::DEBUG)
+}
+
 /// [`record`] with a `reason` field (e.g. why PostHog will never take the events).
 pub(crate) fn record_why(outcome: Outcome, events: &[WireEvent], reason: Option<&str>) {
-    if !tracing::enabled!(target: "telemetry", tracing::Level::DEBUG) {
+    if !enabled() {
         return;
     }
     for e in events {

@@ -122,10 +122,7 @@ fn try_record(capture: Capture) -> Option<Capture> {
             let identity = test_identity();
             let mut properties = Map::new();
             crate::wire::render_props(capture.def, &capture.props, &identity, &mut properties);
-            let distinct_id = match &capture.distinct_id {
-                Some(subject) => identity.hash(&subject.bytes()),
-                None => identity.distinct_id().to_owned(),
-            };
+            let distinct_id = crate::wire::distinct_id(&capture, &identity);
             sink.borrow_mut().push(RecordedEvent {
                 name: capture.def.name,
                 properties,

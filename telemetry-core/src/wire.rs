@@ -127,19 +127,49 @@ pub struct WireEvent {
     pub properties: Map<String, Value>,
 }
 
+/// Where rendered properties go: a [`WireEvent`]'s map, or (the PostHog sink) the event
+/// posthog-rs sends, rendered straight from the capture. Which properties an event carries is
+/// decided once, in [`render_properties`], whatever the target.
+pub(crate) trait Properties {
+    /// Sets `key` to `value`.
+    fn put(&mut self, key: &'static str, value: Value);
+
+    /// Sets `key` to a copy of `value`.
+    fn put_ref(&mut self, key: &'static str, value: &Value) {
+        self.put(key, value.clone());
+    }
+
+    /// Sets `key` to a string.
+    fn put_str(&mut self, key: &'static str, value: &str) {
+        self.put(key, Value::String(value.to_owned()));
+    }
+}
+
+impl Properties for Map<String, Value> {
+    fn put(&mut self, key: &'static str, value: Value) {
+        self.insert(key.to_owned(), value);
+    }
+}
+
 /// Renders the declared properties of `def` from their captured values.
 pub(crate) fn render_props(
     def: &EventDef,
     values: &[PropValue],
     identity: &Identity,
-    into: &mut Map<String, Value>,
+    into: &mut impl Properties,
 ) {
     for (prop, value) in def.props.iter().zip(values) {
-        into.insert(prop.name.to_owned(), render_value(value, identity));
+        match value {
+            PropValue::Str(text) => into.put_str(prop.name, text.as_str()),
+            PropValue::Hashed(input) => {
+                into.put(prop.name, Value::String(identity.hash(&input.bytes())))
+            }
+            other => into.put(prop.name, render_value(other)),
+        }
     }
 }
 
-fn render_value(value: &PropValue, identity: &Identity) -> Value {
+fn render_value(value: &PropValue) -> Value {
     match value {
         PropValue::Null => Value::Null,
         PropValue::Bool(b) => Value::Bool(*b),
@@ -148,46 +178,70 @@ fn render_value(value: &PropValue, identity: &Identity) -> Value {
         PropValue::Float(f) => serde_json::Number::from_f64(*f)
             .map(Value::Number)
             .unwrap_or(Value::Null),
+        // Rendered by `render_props` without an intermediate value.
         PropValue::Str(text) => Value::String(text.as_str().to_owned()),
-        PropValue::Hashed(input) => Value::String(identity.hash(&input.bytes())),
+        PropValue::Hashed(_) => Value::Null,
     }
 }
 
-/// Renders a capture for the wire: its declared properties, the toolkit's extras (lifecycle
-/// events), then the install's context and the automatic properties.
+/// All properties of a captured event: its declared properties, the toolkit's extras
+/// (lifecycle events), then the install's context and the automatic properties.
+pub(crate) fn render_properties(
+    capture: &Capture,
+    identity: &Identity,
+    context: &InstallContext,
+    into: &mut impl Properties,
+) {
+    render_props(capture.def, &capture.props, identity, into);
+    for (key, value) in &capture.extra {
+        into.put_ref(key, value);
+    }
+    for (key, value) in context.properties() {
+        into.put_ref(key, value);
+    }
+    into.put_str("install_fingerprint", identity.distinct_id());
+    into.put_str("$lib", LIB_NAME);
+    into.put_str("$lib_version", LIB_VERSION);
+    into.put("$process_person_profile", Value::Bool(false));
+    into.put("$geoip_disable", Value::Bool(true));
+}
+
+/// The event's `distinct_id`: the salted hash of its subject, or the install's fingerprint.
+pub(crate) fn distinct_id(capture: &Capture, identity: &Identity) -> String {
+    match &capture.distinct_id {
+        Some(subject) => identity.hash(&subject.bytes()),
+        None => identity.distinct_id().to_owned(),
+    }
+}
+
+/// The event's uuid: the capture's fixed one, else a fresh UUIDv7. The worker fixes one on
+/// every capture before it is sent, so a batch rendered again (for the spool) keeps its ids.
+pub(crate) fn uuid(capture: &Capture) -> uuid::Uuid {
+    capture.uuid.unwrap_or_else(|| event_uuid(capture.at))
+}
+
+/// The event's time, to the microsecond (what the wire's RFC 3339 text carries).
+pub(crate) fn timestamp(capture: &Capture) -> chrono::DateTime<chrono::Utc> {
+    let micros = capture
+        .at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+/// Renders a capture for the wire (see [`render_properties`] for what it carries).
 pub(crate) fn render(
     capture: &Capture,
     identity: &Identity,
     context: &InstallContext,
 ) -> WireEvent {
     let mut properties = Map::new();
-    render_props(capture.def, &capture.props, identity, &mut properties);
-    for (key, value) in &capture.extra {
-        properties.insert((*key).to_owned(), value.clone());
-    }
-    for (key, value) in context.properties() {
-        properties.insert((*key).to_owned(), value.clone());
-    }
-    properties.insert(
-        "install_fingerprint".into(),
-        Value::String(identity.distinct_id().to_owned()),
-    );
-    properties.insert("$lib".into(), Value::String(LIB_NAME.into()));
-    properties.insert("$lib_version".into(), Value::String(LIB_VERSION.into()));
-    properties.insert("$process_person_profile".into(), Value::Bool(false));
-    properties.insert("$geoip_disable".into(), Value::Bool(true));
-    let distinct_id = match &capture.distinct_id {
-        Some(subject) => identity.hash(&subject.bytes()),
-        None => identity.distinct_id().to_owned(),
-    };
-    let timestamp: chrono::DateTime<chrono::Utc> = capture.at.into();
+    render_properties(capture, identity, context, &mut properties);
     WireEvent {
         event: capture.def.name.to_owned(),
-        distinct_id,
-        uuid: capture
-            .uuid
-            .map_or_else(|| event_uuid(capture.at), |fixed| fixed.to_string()),
-        timestamp: timestamp.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        distinct_id: distinct_id(capture, identity),
+        uuid: uuid(capture).to_string(),
+        timestamp: timestamp(capture).to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         properties,
     }
 }
@@ -197,7 +251,7 @@ pub(crate) fn render(
 /// system call that was about a twentieth of the worker's time per event (measured with
 /// `cargo bench -p telemetry-tests --bench e2e` under `perf`). 74 random bits per id keep ids
 /// unique; they need not be unpredictable.
-fn event_uuid(at: std::time::SystemTime) -> String {
+pub(crate) fn event_uuid(at: std::time::SystemTime) -> uuid::Uuid {
     use std::cell::Cell;
     thread_local! {
         static STATE: Cell<u64> = Cell::new(seed());
@@ -209,9 +263,7 @@ fn event_uuid(at: std::time::SystemTime) -> String {
     let mut random = [0u8; 10];
     random[..8].copy_from_slice(&a.to_le_bytes());
     random[8..].copy_from_slice(&b.to_le_bytes()[..2]);
-    uuid::Builder::from_unix_timestamp_millis(millis, &random)
-        .into_uuid()
-        .to_string()
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
 }
 
 fn seed() -> u64 {
@@ -295,11 +347,10 @@ mod tests {
     #[test]
     fn event_uuids_are_unique_version_7_and_carry_the_capture_time() {
         let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_780_000_000_123);
-        let ids: std::collections::HashSet<String> =
+        let ids: std::collections::HashSet<uuid::Uuid> =
             (0..10_000).map(|_| super::event_uuid(at)).collect();
         assert_eq!(ids.len(), 10_000);
-        for id in ids.iter().take(10) {
-            let uuid = uuid::Uuid::parse_str(id).unwrap();
+        for uuid in ids.iter().take(10) {
             assert_eq!(uuid.get_version_num(), 7);
             let (secs, nanos) = uuid.get_timestamp().unwrap().to_unix();
             assert_eq!(

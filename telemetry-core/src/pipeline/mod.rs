@@ -16,6 +16,7 @@
 //! anyway switches capture off.
 
 mod counters;
+mod destination;
 mod local;
 mod outage;
 mod worker;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 
 pub use counters::Stats;
+pub(crate) use destination::Destination;
 pub(crate) use worker::{Lifecycle, WorkerHandle, WorkerSetup};
 
 use crate::capture::Capture;

@@ -143,6 +143,16 @@ impl Outage {
     }
 }
 
+/// A batch on the wire, published for a shutdown that gives up on it.
+#[derive(Clone)]
+pub(super) enum InFlight {
+    /// Rendered for a [`Sink`](crate::sink::Sink).
+    Rendered(std::sync::Arc<Vec<WireEvent>>),
+    /// Captures PostHog renders on its own (see `destination.rs`).
+    #[cfg(feature = "posthog")]
+    Captured(std::sync::Arc<Vec<Capture>>),
+}
+
 /// Renders and spools what a shutdown that ran out of time leaves in the queue.
 pub(super) struct Leftovers {
     pub spool: Arc<Spool>,
@@ -160,10 +170,15 @@ impl Leftovers {
         })
     }
 
-    /// Spools the batch that was on the wire (if any), then what was still queued.
-    pub(super) fn keep_all(&self, in_flight: Option<&[WireEvent]>, queued: &[Capture]) {
-        if let Some(events) = in_flight {
-            self.keep_rendered(events);
+    /// Spools the batches that were on the wire (if any), then what was still queued.
+    pub(super) fn keep_all(&self, in_flight: &[InFlight], queued: &[Capture]) {
+        for batch in in_flight {
+            match batch {
+                InFlight::Rendered(events) => self.keep_rendered(events),
+                // Their uuids were fixed before they were sent: rendered again, they keep them.
+                #[cfg(feature = "posthog")]
+                InFlight::Captured(captures) => self.keep(captures),
+            }
         }
         self.keep(queued);
     }

@@ -1,9 +1,9 @@
 //! The worker thread: batches, renders and delivers; runs lifecycle pings; stops in bounded time.
 
+mod delivery;
 mod remote;
 mod spool;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -11,18 +11,18 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, select};
 
+use super::Destination;
 use super::counters::{COUNTERS, Counters};
-use super::outage::{Leftovers, Outage};
-use super::{FULL_REPORTED, PipelineConfig, QUEUED, WAKE_EVERY, local, queue};
+use super::outage::{InFlight, Leftovers, Outage};
+use super::{PipelineConfig, QUEUED, WAKE_EVERY, local, queue};
 use crate::audit::{self, Outcome};
 use crate::capture::Capture;
 use crate::consent_gate as gate;
 use crate::fingerprint::Identity;
 #[cfg(feature = "posthog")]
 use crate::remote::Attached;
-use crate::sink::{Sink, SinkError};
 use crate::spool::Spool;
-use crate::wire::{self, InstallContext, WireEvent};
+use crate::wire::InstallContext;
 
 /// Lifecycle pings, run by the worker at start and then every [`Lifecycle::interval`].
 pub(crate) trait Lifecycle: Send {
@@ -35,7 +35,7 @@ pub(crate) trait Lifecycle: Send {
 /// Everything a worker needs.
 pub(crate) struct WorkerSetup {
     pub config: PipelineConfig,
-    pub sink: Box<dyn Sink>,
+    pub sink: Destination,
     pub identity: Arc<RwLock<Identity>>,
     /// What every event carries about the install, computed once.
     pub context: Arc<InstallContext>,
@@ -67,8 +67,9 @@ struct Shared {
     /// Set when a shutdown gave up on this worker: it exits at the next chance (the gate
     /// already keeps it from sending or counting anything).
     abandoned: AtomicBool,
-    /// The batch on the wire (with a spool): spooled if a shutdown gives up (PostHog dedups).
-    in_flight: Mutex<Option<Arc<Vec<WireEvent>>>>,
+    /// The batches on the wire (with a spool): spooled if a shutdown gives up (PostHog
+    /// dedups).
+    in_flight: Mutex<Vec<InFlight>>,
 }
 
 /// The handle that controls one worker thread.
@@ -176,11 +177,11 @@ impl WorkerHandle {
             return;
         }
         self.shared.abandoned.store(true, Ordering::SeqCst);
-        let in_flight = spool::lock(&self.shared.in_flight).take();
+        let in_flight = std::mem::take(&mut *spool::lock(&self.shared.in_flight));
         let mut still_queued = Vec::new();
         let left = super::abandon(&mut |captures| still_queued.extend(captures));
         if let Some(leftovers) = &self.leftovers {
-            leftovers.keep_all(in_flight.as_deref().map(Vec::as_slice), &still_queued);
+            leftovers.keep_all(&in_flight, &still_queued);
         }
         if left > 0 {
             crate::warn::warn(&format!(
@@ -266,8 +267,8 @@ impl Worker {
                     return;
                 },
                 recv(wake) -> _ => {
-                    // A delivery's worth is queued: send one full batch, keep the rest for the
-                    // next wake or sweep.
+                    // A delivery's worth is queued: send one round (up to a batch per lane),
+                    // keep the rest for the next wake or sweep.
                     self.resend_spool();
                     self.take_queued(&rx);
                     if self.batch.len() >= self.setup.config.batch_size {
@@ -388,12 +389,12 @@ impl Worker {
         self.batch.extend(captures);
     }
 
-    /// Takes queued events into the batch until it holds a delivery's worth. If more are
-    /// queued, wakes itself to come back for them after checking for control messages (one
-    /// batch at a time, so an opt-out or a shutdown is seen between two deliveries), and so
-    /// that events wait in the bounded queue, not in an unbounded batch.
+    /// Takes queued events into the batch until it holds a round's worth (a batch per lane).
+    /// If more are queued, wakes itself to come back for them after checking for control
+    /// messages (one round at a time, so an opt-out or a shutdown is seen between two rounds),
+    /// and so that events wait in the bounded queue, not in an unbounded batch.
     fn take_queued(&mut self, rx: &Receiver<(u64, Vec<Capture>)>) {
-        while self.batch.len() < self.setup.config.batch_size {
+        while self.batch.len() < self.round_size() {
             let Ok((epoch, captures)) = rx.try_recv() else {
                 break;
             };
@@ -409,7 +410,7 @@ impl Worker {
     fn drain_and_send(&mut self, rx: &Receiver<(u64, Vec<Capture>)>) {
         local::sweep(|epoch, captures| self.take(epoch, captures));
         loop {
-            while self.batch.len() < self.setup.config.batch_size {
+            while self.batch.len() < self.round_size() {
                 match rx.try_recv() {
                     Ok((epoch, captures)) => {
                         QUEUED.fetch_sub(captures.len(), Ordering::Relaxed);
@@ -425,102 +426,6 @@ impl Worker {
             if self.is_abandoned() {
                 return;
             }
-        }
-    }
-
-    fn render<'a>(&self, captures: impl Iterator<Item = &'a Capture>) -> Vec<WireEvent> {
-        let identity = self
-            .setup
-            .identity
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        captures
-            .map(|c| wire::render(c, &identity, &self.setup.context))
-            .collect()
-    }
-
-    /// Sends the batch, at most `batch_size` events per delivery, each only while its epoch
-    /// is current: a withdrawal between two chunks stops the rest.
-    fn flush_batch(&mut self) {
-        let size = self.setup.config.batch_size.max(1);
-        let epoch = self.batch_epoch;
-        // Chunks of the whole batch (it can hold a sweep of many threads' buffers): draining
-        // the front of a long Vec chunk by chunk would shift the rest each time.
-        let mut batch = std::mem::take(&mut self.batch);
-        for chunk in batch.chunks(size) {
-            let events = match self.remote_decision() {
-                None => self.render(chunk.iter()),
-                Some(decision) => {
-                    let events = self.render(chunk.iter().filter(|c| decision.allows(c.def.name)));
-                    self.drop_remotely(epoch, chunk.len() - events.len());
-                    events
-                }
-            };
-            if events.is_empty() {
-                continue;
-            }
-            // `None`: withdrawn (the withdrawal counted the rest), or a shutdown gave up on us.
-            let events = Arc::new(events);
-            let Some(result) = self.deliver_tracked(epoch, &events) else {
-                break;
-            };
-            self.after_delivery(epoch, &events, &result);
-            self.settle(epoch, events.len(), result);
-        }
-        batch.clear();
-        self.batch = batch;
-        if FULL_REPORTED.load(Ordering::Relaxed) && QUEUED.load(Ordering::Relaxed) == 0 {
-            FULL_REPORTED.store(false, Ordering::Relaxed);
-        }
-    }
-
-    /// One delivery through the sink, if `epoch` is still current. A panic in the sink is
-    /// caught and counted, and the delivery counts as failed.
-    fn deliver(&mut self, epoch: u64, events: &[WireEvent]) -> Option<Result<(), SinkError>> {
-        let attempt = gate::begin(epoch)?;
-        let sink = &mut self.setup.sink;
-        let result = catch_unwind(AssertUnwindSafe(|| sink.send(events)));
-        drop(attempt);
-        Some(result.unwrap_or_else(|payload| {
-            Counters::add(&COUNTERS.sink_panics, 1);
-            // A payload whose own drop panics must not take the worker down either.
-            if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
-                std::mem::forget(again);
-            }
-            Err(SinkError::new("the sink panicked"))
-        }))
-    }
-
-    /// Books a delivery attempt of `n` held events, unless their epoch ended meanwhile (a
-    /// withdrawal or a shutdown that gave up counted them already).
-    fn settle(&mut self, epoch: u64, n: usize, result: Result<(), SinkError>) {
-        let ok = result.is_ok();
-        let booked = gate::if_current(epoch, || {
-            Counters::sub(&COUNTERS.holding, n);
-            Counters::add(if ok { &COUNTERS.sent } else { &COUNTERS.failed }, n);
-        });
-        if booked.is_none() {
-            return;
-        }
-        match result {
-            Ok(()) => {
-                if let Some(failed) = self.failing_since.take() {
-                    crate::warn::info(&format!(
-                        "telemetry delivery to {} recovered; {failed} event(s) failed meanwhile",
-                        self.setup.sink.kind()
-                    ));
-                }
-            }
-            Err(e) => match self.failing_since.as_mut() {
-                Some(failed) => *failed += n as u64,
-                None => {
-                    self.failing_since = Some(n as u64);
-                    crate::warn::warn(&format!(
-                        "telemetry delivery failed ({e}); failures are counted, not logged \
-                         again, until a delivery succeeds"
-                    ));
-                }
-            },
         }
     }
 

@@ -89,6 +89,40 @@ pub trait Sink: Send + 'static {
     /// assert!(events.take().is_empty());
     /// ```
     fn send(&mut self, events: &[WireEvent]) -> Result<(), SinkError>;
+
+    /// How many batches [`Sink::send_all`] can send at once; one unless the sink says
+    /// otherwise. On a backlog the pipeline hands a sink up to this many batches (at most two)
+    /// in one call and renders them on as many threads. The PostHog sink has two lanes.
+    ///
+    /// ```
+    /// use telemetry_core::sink::{MemorySink, Sink};
+    /// assert_eq!(MemorySink::new().0.lanes(), 1);
+    /// ```
+    fn lanes(&self) -> usize {
+        1
+    }
+
+    /// Delivers several batches, returning one outcome per batch, in order (each with the
+    /// meaning of [`Sink::send`]'s). The default sends them one after another; a sink with
+    /// more than one [lane](Sink::lanes) may send them at once.
+    ///
+    /// ```
+    /// use telemetry_core::sink::{MemorySink, Sink, WireEvent};
+    /// let (mut sink, events) = MemorySink::new();
+    /// let one = [WireEvent {
+    ///     event: "report.exported".into(),
+    ///     distinct_id: "ab12".into(),
+    ///     uuid: "0190c8d2-7a40-7000-8000-000000000000".into(),
+    ///     timestamp: "2026-01-01T00:00:00Z".into(),
+    ///     properties: Default::default(),
+    /// }];
+    /// let outcomes = sink.send_all(&[&one, &one]);
+    /// assert_eq!(outcomes, [Ok(()), Ok(())]);
+    /// assert_eq!(events.take().len(), 2);
+    /// ```
+    fn send_all(&mut self, batches: &[&[WireEvent]]) -> Vec<Result<(), SinkError>> {
+        batches.iter().map(|events| self.send(events)).collect()
+    }
 }
 
 /// Why a sink could not deliver a batch, and whether trying again could help.

@@ -15,7 +15,9 @@ use std::time::Duration;
 use posthog_rs::{CaptureCompression, ClientOptionsBuilder, Event};
 
 use super::{Sink, SinkError};
-use crate::wire::WireEvent;
+use crate::capture::Capture;
+use crate::fingerprint::Identity;
+use crate::wire::{self, InstallContext, Properties, WireEvent};
 
 /// PostHog's US cloud, the default host.
 pub const DEFAULT_HOST: &str = "https://us.i.posthog.com";
@@ -75,11 +77,16 @@ pub fn posthog_default_host() -> String {
     DEFAULT_HOST.to_owned()
 }
 
+/// Batches one call of [`Sink::send_all`] may send at once, each on its own thread and
+/// connection: on a backlog, one batch is serialised while the other waits for PostHog.
+const LANES: usize = 2;
+
 /// Sends batches to PostHog's `/batch/` endpoint.
 pub struct PostHogSink {
     options: PostHogOptions,
     client: Option<posthog_rs::Client>,
-    converter: Converter,
+    /// One per lane (each keeps its own event template).
+    converters: [Converter; LANES],
 }
 
 impl PostHogSink {
@@ -88,11 +95,21 @@ impl PostHogSink {
         PostHogSink {
             options,
             client: None,
-            converter: Converter::default(),
+            converters: Default::default(),
         }
     }
 
-    fn client(&mut self) -> Result<&posthog_rs::Client, SinkError> {
+    /// The client (built on first use), the options and the lanes' converters, borrowed apart.
+    fn parts(
+        &mut self,
+    ) -> Result<
+        (
+            &posthog_rs::Client,
+            &PostHogOptions,
+            &mut [Converter; LANES],
+        ),
+        SinkError,
+    > {
         if self.client.is_none() {
             let o = &self.options;
             let mut builder = ClientOptionsBuilder::default();
@@ -118,7 +135,15 @@ impl PostHogSink {
                 .map_err(|e| SinkError::new(format!("posthog options: {e}")))?;
             self.client = Some(posthog_rs::client(options));
         }
-        Ok(self.client.as_ref().expect("built above"))
+        let PostHogSink {
+            options,
+            client,
+            converters,
+        } = self;
+        let client = client
+            .as_ref()
+            .ok_or_else(|| SinkError::new("posthog client missing"))?;
+        Ok((client, options, converters))
     }
 }
 
@@ -139,12 +164,17 @@ impl Converter {
         events.iter().map(|event| self.event(event)).collect()
     }
 
+    /// A clone of the template for this name and distinct id.
+    fn start(&mut self, name: &str, distinct_id: &str) -> Event {
+        match &mut self.template {
+            Some(t) if t.event_name() == name && t.distinct_id() == distinct_id => t.clone(),
+            slot => slot.insert(template(name, distinct_id)).clone(),
+        }
+    }
+
+    /// The posthog-rs event for a wire event (a spooled batch, a lifecycle ping).
     fn event(&mut self, event: &WireEvent) -> Event {
-        let template = match &mut self.template {
-            Some(t) if t.event_name() == event.event && t.distinct_id() == event.distinct_id => t,
-            slot => slot.insert(template(&event.event, &event.distinct_id)),
-        };
-        let mut out = template.clone();
+        let mut out = self.start(&event.event, &event.distinct_id);
         for (key, value) in &event.properties {
             // Inserting a serde_json::Value cannot fail.
             let _ = out.insert_prop(key.as_str(), value);
@@ -157,6 +187,37 @@ impl Converter {
             let _ = out.set_timestamp(at);
         }
         out
+    }
+
+    /// The posthog-rs event for a capture, rendered straight from it: the same event as
+    /// [`Converter::event`] of its [`wire::render`], without building that first.
+    fn captured(
+        &mut self,
+        capture: &Capture,
+        identity: &Identity,
+        context: &InstallContext,
+    ) -> Event {
+        let mut out = self.start(capture.def.name, &wire::distinct_id(capture, identity));
+        wire::render_properties(capture, identity, context, &mut out);
+        out.set_uuid(wire::uuid(capture));
+        let _ = out.set_timestamp(wire::timestamp(capture));
+        out
+    }
+}
+
+/// Properties rendered straight into the event posthog-rs sends (inserting JSON values,
+/// strings and booleans cannot fail).
+impl Properties for Event {
+    fn put(&mut self, key: &'static str, value: serde_json::Value) {
+        let _ = self.insert_prop(key, value);
+    }
+
+    fn put_ref(&mut self, key: &'static str, value: &serde_json::Value) {
+        let _ = self.insert_prop(key, value);
+    }
+
+    fn put_str(&mut self, key: &'static str, value: &str) {
+        let _ = self.insert_prop(key, value);
     }
 }
 
@@ -214,42 +275,128 @@ impl Sink for PostHogSink {
     }
 
     fn send(&mut self, events: &[WireEvent]) -> Result<(), SinkError> {
-        if events.is_empty() {
-            return Ok(());
+        let (client, options, [converter, _]) = self.parts()?;
+        deliver(client, options, events.len(), &mut || {
+            converter.batch(events)
+        })
+    }
+
+    fn lanes(&self) -> usize {
+        LANES
+    }
+
+    fn send_all(&mut self, batches: &[&[WireEvent]]) -> Vec<Result<(), SinkError>> {
+        self.in_lanes(batches, |client, options, converter, events| {
+            deliver(client, options, events.len(), &mut || {
+                converter.batch(events)
+            })
+        })
+    }
+}
+
+impl PostHogSink {
+    /// Sends batches of captures, each rendered straight into posthog-rs events on its lane's
+    /// thread (no [`WireEvent`] in between): one outcome per batch, in order.
+    pub(crate) fn send_captures(
+        &mut self,
+        batches: &[&[Capture]],
+        identity: &Identity,
+        context: &InstallContext,
+    ) -> Vec<Result<(), SinkError>> {
+        self.in_lanes(batches, |client, options, converter, captures| {
+            deliver(client, options, captures.len(), &mut || {
+                captures
+                    .iter()
+                    .map(|c| converter.captured(c, identity, context))
+                    .collect()
+            })
+        })
+    }
+
+    /// Runs `send` for every batch, up to [`LANES`] at once, one thread each (the first on the
+    /// caller's): every batch has its own attempts and its own outcome. A thread that cannot
+    /// be started leaves its batch to the caller's thread.
+    fn in_lanes<B: Sync>(
+        &mut self,
+        batches: &[B],
+        send: impl Fn(&posthog_rs::Client, &PostHogOptions, &mut Converter, &B) -> Result<(), SinkError>
+        + Sync,
+    ) -> Vec<Result<(), SinkError>> {
+        let (client, options, converters) = match self.parts() {
+            Ok(parts) => parts,
+            Err(e) => return vec![Err(e); batches.len()],
+        };
+        let [first_converter, second_converter] = converters;
+        let send = &send;
+        let mut outcomes = Vec::with_capacity(batches.len());
+        for round in batches.chunks(LANES) {
+            let [first, rest @ ..] = round else { continue };
+            if rest.is_empty() {
+                outcomes.push(send(client, options, first_converter, first));
+                continue;
+            }
+            std::thread::scope(|scope| {
+                let second = &rest[0];
+                let converter = &mut *second_converter;
+                let lane = std::thread::Builder::new()
+                    .name("telemetry-send".into())
+                    .spawn_scoped(scope, move || send(client, options, converter, second));
+                outcomes.push(send(client, options, first_converter, first));
+                outcomes.push(match lane {
+                    Ok(thread) => thread
+                        .join()
+                        .unwrap_or_else(|_| Err(SinkError::new("the PostHog sink panicked"))),
+                    Err(_) => send(client, options, first_converter, second),
+                });
+            });
         }
-        let attempts = self.options.max_attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            let batch = self.converter.batch(events);
-            let error = match self.client()?.capture_batch_immediate(batch, false) {
-                // posthog-rs answers `Ok` with nothing submitted when it disabled itself (its
-                // HTTP client could not be built, or the key is blank): nothing was sent.
-                Ok(summary) if summary.submitted() == 0 => {
-                    return Err(SinkError::new(format!(
-                        "PostHog at {}: the posthog-rs client is disabled (its HTTP client \
-                         could not be built, or the key is blank); nothing was sent",
-                        self.options.host
-                    )));
-                }
-                Ok(_) => return Ok(()),
-                Err(e) => e,
-            };
-            let message = || format!("PostHog at {}: {error}", self.options.host);
-            if !retryable(&error) {
-                // PostHog refused the batch itself (a bad project key, a malformed or too large
-                // batch): sending it again, now or from the spool, cannot succeed.
-                return Err(SinkError::permanent(message()));
+        outcomes
+    }
+}
+
+/// One batch of `n` events to PostHog: posthog-rs attempts of what `build` makes (built anew
+/// per attempt: posthog-rs consumes what it sends), retried while that may help and consent
+/// holds.
+fn deliver(
+    client: &posthog_rs::Client,
+    options: &PostHogOptions,
+    n: usize,
+    build: &mut dyn FnMut() -> Vec<Event>,
+) -> Result<(), SinkError> {
+    if n == 0 {
+        return Ok(());
+    }
+    let attempts = options.max_attempts.max(1);
+    let mut attempt = 1;
+    loop {
+        let error = match client.capture_batch_immediate(build(), false) {
+            // posthog-rs answers `Ok` with nothing submitted when it disabled itself (its
+            // HTTP client could not be built, or the key is blank): nothing was sent.
+            Ok(summary) if summary.submitted() == 0 => {
+                return Err(SinkError::new(format!(
+                    "PostHog at {}: the posthog-rs client is disabled (its HTTP client \
+                     could not be built, or the key is blank); nothing was sent",
+                    options.host
+                )));
             }
-            if attempt >= attempts {
-                return Err(SinkError::new(message()));
-            }
-            std::thread::sleep(backoff(attempt));
-            if !crate::consent_gate::may_send() {
-                // Consent was withdrawn meanwhile: no further request for this batch.
-                return Err(SinkError::new(message()));
-            }
-            attempt += 1;
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let message = || format!("PostHog at {}: {error}", options.host);
+        if !retryable(&error) {
+            // PostHog refused the batch itself (a bad project key, a malformed or too large
+            // batch): sending it again, now or from the spool, cannot succeed.
+            return Err(SinkError::permanent(message()));
         }
+        if attempt >= attempts {
+            return Err(SinkError::new(message()));
+        }
+        std::thread::sleep(backoff(attempt));
+        if !crate::consent_gate::may_send() {
+            // Consent was withdrawn meanwhile: no further request for this batch.
+            return Err(SinkError::new(message()));
+        }
+        attempt += 1;
     }
 }
 
@@ -297,6 +444,82 @@ mod tests {
             let at = chrono::DateTime::parse_from_rfc3339(&event.timestamp).unwrap();
             plain.set_timestamp(at).unwrap();
             assert_eq!(ours, plain);
+        }
+    }
+
+    /// The straight render of a capture (what user events take) is the event the sink builds
+    /// from the capture's wire render (what spooled batches and lifecycle pings take): same
+    /// name, distinct id, uuid, timestamp and properties, hashed ones included.
+    #[test]
+    fn a_capture_rendered_straight_equals_its_wire_event_converted() {
+        use crate::catalog::test_support::def;
+        use crate::definition::{PropDef, Trigger};
+        use crate::environment::EnvironmentInfo;
+        use crate::property::{HashInput, PropValue, ValueKind};
+
+        let identity = Identity::new(vec![7; 32], "install-9");
+        let context = InstallContext::new("2.1.0", EnvironmentInfo::current());
+        let props = vec![
+            PropDef::new("count", "u64", ValueKind::Integer, &[]),
+            PropDef::new("ratio", "f64", ValueKind::Float, &[]),
+            PropDef::new("owner", "Hashed<u64>", ValueKind::Hashed, &[]),
+            PropDef::new("billable", "bool", ValueKind::Boolean, &[]),
+            PropDef::new("note", "Option<u8>", ValueKind::Integer, &[]),
+        ];
+        let exported = def(
+            "report.exported",
+            "A report.",
+            Trigger::Success,
+            props,
+            "a.rs",
+            1,
+        );
+        let opened = def(
+            "doc.opened",
+            "A doc.",
+            Trigger::Success,
+            Vec::new(),
+            "a.rs",
+            2,
+        );
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(1_767_225_600_123_456_789);
+        let capture = |def, subject: Option<HashInput>| Capture {
+            def,
+            props: [
+                PropValue::UInt(42),
+                PropValue::Float(0.5),
+                PropValue::Hashed(HashInput::UInt(77)),
+                PropValue::Bool(true),
+                PropValue::Null,
+            ]
+            .into_iter()
+            .take(def.props.len())
+            .collect(),
+            distinct_id: subject,
+            at,
+            extra: vec![("previous_version", serde_json::json!("2.0.0"))],
+            uuid: Some(wire::event_uuid(at)),
+        };
+        let captures = [
+            capture(exported, None),
+            capture(exported, Some(HashInput::Text("user-1".into()))),
+            capture(opened, None),
+            capture(exported, None),
+        ];
+        let mut straight = Converter::default();
+        let mut converted = Converter::default();
+        for c in &captures {
+            let ours = straight.captured(c, &identity, &context);
+            let wire = wire::render(c, &identity, &context);
+            assert_eq!(ours, converted.event(&wire), "{wire:?}");
+            assert_eq!(
+                ours.properties().len(),
+                wire.properties.len() + 3,
+                "placeholders"
+            );
+            if c.def.name == "report.exported" {
+                assert_eq!(ours.properties()["owner"], identity.hash(b"77"));
+            }
         }
     }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::config::EnvConfig;
+use crate::pipeline::Destination;
 use crate::sink::{JsonlSink, Sink, SinkError, StderrSink};
 #[cfg(feature = "posthog")]
 use crate::sink::{PostHogOptions, PostHogSink};
@@ -88,18 +89,18 @@ impl SinkPlan {
         not(feature = "posthog"),
         expect(unused_variables, reason = "PostHog's settings")
     )]
-    pub(super) fn build(&self, request_timeout: Duration, gzip: bool) -> Box<dyn Sink> {
+    pub(super) fn build(&self, request_timeout: Duration, gzip: bool) -> Destination {
         match self {
-            SinkPlan::Stderr => Box::new(StderrSink),
-            SinkPlan::Custom(sink) => Box::new(SharedSink(sink.clone())),
+            SinkPlan::Stderr => Destination::Sink(Box::new(StderrSink)),
+            SinkPlan::Custom(sink) => Destination::Sink(Box::new(SharedSink(sink.clone()))),
             #[cfg(feature = "posthog")]
             SinkPlan::PostHog { key, host } => {
                 let mut options = PostHogOptions::new(key.clone(), Some(host.clone()));
                 options.request_timeout = request_timeout;
                 options.gzip = gzip;
-                Box::new(PostHogSink::new(options))
+                Destination::PostHog(Box::new(PostHogSink::new(options)))
             }
-            SinkPlan::Jsonl(path) => Box::new(JsonlSink::new(path.clone())),
+            SinkPlan::Jsonl(path) => Destination::Sink(Box::new(JsonlSink::new(path.clone()))),
         }
     }
 }
@@ -150,5 +151,13 @@ impl Sink for SharedSink {
 
     fn send(&mut self, events: &[WireEvent]) -> Result<(), SinkError> {
         lock(&self.0).send(events)
+    }
+
+    fn lanes(&self) -> usize {
+        lock(&self.0).lanes()
+    }
+
+    fn send_all(&mut self, batches: &[&[WireEvent]]) -> Vec<Result<(), SinkError>> {
+        lock(&self.0).send_all(batches)
     }
 }
