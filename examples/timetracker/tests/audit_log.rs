@@ -2,10 +2,12 @@
 //! every event the toolkit delivers is one more JSON line (target `telemetry`, the event name,
 //! its properties, the outcome); with the default filter there is none.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+#[path = "support/process.rs"]
+mod process;
 
 const BIN: &str = env!("CARGO_BIN_EXE_timetracker");
 
@@ -36,22 +38,8 @@ fn run(log: Option<&str>) -> Vec<serde_json::Value> {
         cmd.env("TIMETRACKER_LOG", log);
     }
     let mut child = cmd.spawn().unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    process::wait_for_url(&mut child);
     let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the binary prints its URL");
-        if line.contains("running at ") {
-            break;
-        }
-    }
     // The install ping is written to the JSONL log by the worker: wait for it.
     let jsonl = dir.join("logs").join("telemetry.jsonl");
     while !std::fs::read_to_string(&jsonl).is_ok_and(|t| t.contains("telemetry.install")) {
@@ -62,15 +50,7 @@ fn run(log: Option<&str>) -> Vec<serde_json::Value> {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "did not stop after SIGINT");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    process::interrupt(&mut child, Duration::from_secs(15));
     let mut stdout = String::new();
     child
         .stdout

@@ -1,11 +1,13 @@
 //! The real binary: serves the catalog, listens on 127.0.0.1, logs JSON and stops cleanly on
 //! Ctrl-C (SIGINT).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+#[path = "support/process.rs"]
+mod process;
 
 const BIN: &str = env!("CARGO_BIN_EXE_timetracker");
 
@@ -75,22 +77,7 @@ fn the_binary_serves_and_stops_cleanly_on_ctrl_c() {
         .spawn()
         .unwrap();
 
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let url = loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the binary prints its URL");
-        if let Some(rest) = line.split("running at ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let url = process::wait_for_url(&mut child);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let addr = url
         .trim_start_matches("http://")
@@ -104,19 +91,7 @@ fn the_binary_serves_and_stops_cleanly_on_ctrl_c() {
     assert!(home.starts_with("HTTP/1.1 303"), "{home}");
     assert!(home.contains("location: /setup"), "{home}");
 
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "did not stop after SIGINT");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let exit = process::interrupt(&mut child, Duration::from_secs(15));
     assert!(exit.success(), "{exit:?}");
 
     let mut stdout = String::new();
