@@ -22,7 +22,11 @@ pub fn wait_for_url(child: &mut Child) -> String {
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .expect("the binary prints its URL");
         if let Some(rest) = line.split("running at ").nth(1) {
-            return rest.split_whitespace().next().unwrap_or_default().to_owned();
+            return rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
         }
     }
 }
