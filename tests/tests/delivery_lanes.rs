@@ -110,6 +110,16 @@ fn a_backlog_goes_out_two_batches_at_a_time_each_booked_on_its_own() {
             2,
             "the round's second batch waited for the first"
         );
+        // Both lanes run at the worker's lowered priority (Linux: nice 10, per thread).
+        #[cfg(target_os = "linux")]
+        {
+            let nice = nice_by_thread();
+            for name in ["telemetry-worke", "telemetry-send"] {
+                let found: Vec<_> = nice.iter().filter(|(n, _)| n == name).collect();
+                assert!(!found.is_empty(), "no thread {name}: {nice:?}");
+                assert!(found.iter().all(|(_, v)| *v == 10), "{nice:?}");
+            }
+        }
         server.release();
         assert!(flushed.join().unwrap());
     });
@@ -130,4 +140,28 @@ fn a_backlog_goes_out_two_batches_at_a_time_each_booked_on_its_own() {
         .collect();
     assert_eq!(sizes[sizes.len() - 2..], [BATCH, BATCH]);
     telemetry.shutdown();
+}
+
+/// Each thread of this process with its nice value, from `/proc/self/task/*/stat` (thread
+/// names are cut to 15 bytes there).
+#[cfg(target_os = "linux")]
+fn nice_by_thread() -> Vec<(String, i64)> {
+    let mut threads = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].to_owned();
+        // Fields after the name start at field 3 (state); nice is field 19.
+        let nice = stat[close + 2..]
+            .split_whitespace()
+            .nth(16)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(i64::MIN);
+        threads.push((name, nice));
+    }
+    threads
 }
