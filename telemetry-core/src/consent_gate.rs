@@ -110,8 +110,25 @@ pub(crate) fn begin(epoch: u64) -> Option<Attempt> {
     Some(Attempt(()))
 }
 
+/// The epoch this thread is delivering for, if it is delivering: for a helper thread that
+/// sends part of the same delivery (see [`delivering_for`]).
+#[cfg(feature = "posthog")]
+pub(crate) fn delivering() -> Option<u64> {
+    DELIVERING.with(Cell::get)
+}
+
+/// Runs `f` on this thread as part of a delivery for `epoch` (what [`delivering`] returned on
+/// the thread that began it), so that [`may_send`] here answers for that delivery too.
+#[cfg(feature = "posthog")]
+pub(crate) fn delivering_for<R>(epoch: Option<u64>, f: impl FnOnce() -> R) -> R {
+    let before = DELIVERING.with(|d| d.replace(epoch));
+    let out = f();
+    DELIVERING.with(|d| d.set(before));
+    out
+}
+
 /// Whether the batch this thread is delivering may still be sent: a sink calls this before
-/// each retry. True outside a delivery (a sink used on its own).
+/// each request. True outside a delivery (a sink used on its own).
 #[cfg(feature = "posthog")]
 pub(crate) fn may_send() -> bool {
     match DELIVERING.with(Cell::get) {

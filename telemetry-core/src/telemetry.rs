@@ -248,13 +248,16 @@ impl Telemetry {
     /// # telemetry.shutdown();
     /// ```
     pub fn flush(&self) -> bool {
-        let pipeline = lock_pipeline();
-        match pipeline.worker.as_ref() {
-            Some(w) if pipeline.owner == self.inner.generation => {
-                w.flush(self.inner.pipeline.shutdown_timeout)
+        // Asked under the pipeline lock, waited for without it: an opt-out or a shutdown from
+        // another thread is not held up by a flush that waits on a slow PostHog.
+        let wait = {
+            let pipeline = lock_pipeline();
+            match pipeline.worker.as_ref() {
+                Some(w) if pipeline.owner == self.inner.generation => w.request_flush(),
+                _ => return true,
             }
-            _ => true,
-        }
+        };
+        wait.is_some_and(|w| w.wait(self.inner.pipeline.shutdown_timeout))
     }
 
     /// Stops capturing, delivers what it can within the shutdown bound (2 s by default) and

@@ -24,7 +24,8 @@ pub enum Mode {
     /// Reads the request and never answers (a blackhole).
     Hang,
     /// Records the request, then answers `200` only once [`CaptureServer::release`] is
-    /// called (a slow PostHog, with the moment it answers under the test's control).
+    /// called (a slow PostHog, with the moment it answers under the test's control). Switched
+    /// to another mode instead, it answers as that mode does (a slow PostHog that then fails).
     Hold,
     /// Answers with bytes that are not HTTP.
     Garbage,
@@ -136,7 +137,8 @@ impl CaptureServer {
         self.wait_until(n, timeout, |log| log.held)
     }
 
-    /// Every request that was answered 2xx (or is held to be), in the order they arrived.
+    /// Every request that was answered 2xx or held (whatever it was answered once released),
+    /// in the order they arrived.
     pub fn requests(&self) -> Vec<Received> {
         self.shared.log.lock().unwrap().requests.clone()
     }
@@ -257,6 +259,14 @@ fn serve(stream: TcpStream, shared: &Shared) {
             }
             log.held -= 1;
         }
+        // A held request is answered as the server is set when the hold ends.
+        let mode = match mode {
+            Mode::Hold => match shared.mode.lock().unwrap().clone() {
+                Mode::Hold => Mode::Ok, // the server stopped
+                now => now,
+            },
+            other => other,
+        };
         let keep_going = match mode {
             Mode::Ok | Mode::Hold => respond(&mut writer, 200, "OK", &[], br#"{"status": 1}"#),
             Mode::Status(code) => {

@@ -140,6 +140,50 @@ fn a_backlog_goes_out_two_batches_at_a_time_each_booked_on_its_own() {
         .collect();
     assert_eq!(sizes[sizes.len() - 2..], [BATCH, BATCH]);
     telemetry.shutdown();
+
+    // An opt-out reaches both lanes, and is not held up by a flush waiting on PostHog: the
+    // round's two requests are held, the user opts out, PostHog then answers 503, and neither
+    // lane tries again (the second lane's thread asks the consent gate for the delivery the
+    // worker began).
+    let slow = CaptureServer::start(Mode::Ok);
+    let dir = std::env::temp_dir().join(format!("telemetry-lanes-optout-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let telemetry = Telemetry::builder()
+        .app("lanes", "1.0.0")
+        .env(EnvConfig::default())
+        .state_dir(dir)
+        .posthog("phc_lanes_test", Some(slow.url()))
+        .batch_size(BATCH)
+        .flush_interval(Duration::from_secs(30))
+        .gzip(false)
+        .install();
+    telemetry.set_consent(true);
+    assert!(telemetry.flush()); // the start-up pings go out first
+    slow.set_mode(Mode::Hold);
+    let before = slow.attempts();
+    for seq in 0..2 * BATCH as u64 {
+        tick(seq);
+    }
+    std::thread::scope(|scope| {
+        let flushed = scope.spawn(|| telemetry.flush());
+        assert_eq!(slow.wait_for_held(2, Duration::from_secs(10)), 2);
+        let started = std::time::Instant::now();
+        telemetry.set_consent(false);
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "the opt-out waited for the flush: {:?}",
+            started.elapsed()
+        );
+        slow.set_mode(Mode::Status(503));
+        // Returns once the round is over: both lanes were answered 503 and gave up.
+        flushed.join().unwrap();
+    });
+    assert_eq!(
+        slow.attempts(),
+        before + 2,
+        "a lane retried after the opt-out"
+    );
+    telemetry.shutdown();
 }
 
 /// Each thread of this process with its nice value, from `/proc/self/task/*/stat` (thread

@@ -136,10 +136,11 @@ fn nothing_leaves_after_the_opt_out_returns() {
     telemetry.set_consent(true);
     assert!(telemetry.flush(), "the install ping went out");
 
-    // 1. A backlog behind a slow PostHog, four threads capturing, one request in flight.
+    // 1. A backlog behind a slow PostHog, four threads capturing, one round in flight (one
+    //    request, or two: PostHog's two lanes).
     server.set_mode(Mode::Hold);
     let capturers = Capturers::start(4);
-    assert_eq!(server.wait_for_held(1, Duration::from_secs(10)), 1);
+    assert!(server.wait_for_held(1, Duration::from_secs(10)) >= 1);
     capturers.wait_calls(5_000);
     let backlog = stats();
     assert!(backlog.queued >= 1_000, "a backlog built up: {backlog:?}");

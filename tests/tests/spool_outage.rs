@@ -459,6 +459,32 @@ fn events_still_on_the_wire_or_queued_at_the_shutdown_bound_are_delivered_by_the
     assert_eq!(arrived.len(), 30);
 }
 
+/// The worker holds more than a round when PostHog hangs on the first: what it holds behind
+/// the round on the wire is spooled too, not only the round and the queue.
+#[test]
+fn events_the_worker_holds_behind_a_hanging_round_are_spooled_at_the_shutdown_bound() {
+    let server = CaptureServer::start(Mode::Ok);
+    let dir = temp_dir("spool-held");
+    let mut d = driver(
+        &dir,
+        &server.url(),
+        &[
+            ("DRIVER_REQUEST_TIMEOUT_MS", "10000"),
+            ("DRIVER_SHUTDOWN_TIMEOUT_MS", "500"),
+        ],
+    );
+    d.cmd("flush"); // the start-up pings are delivered: the worker holds nothing
+    server.set_mode(Mode::Hang);
+    // Thread buffers go to the queue 32 at a time; the worker takes a whole buffer (more than
+    // a round of two batches of 10) and hangs on the round's first request.
+    d.cmd("capture 70 before");
+    server.wait_for_attempts(server.attempts() + 1, PATIENCE);
+    d.shutdown();
+    let on_disk: HashSet<(String, String)> =
+        spooled_events(&dir).iter().map(uuid_and_time).collect();
+    assert_eq!(on_disk.len(), 70, "on the wire, held by the worker, queued");
+}
+
 #[test]
 fn a_short_run_delivers_an_earlier_runs_spool_before_it_exits() {
     let dir = temp_dir("spool-short");

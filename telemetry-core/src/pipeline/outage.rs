@@ -143,16 +143,6 @@ impl Outage {
     }
 }
 
-/// A batch on the wire, published for a shutdown that gives up on it.
-#[derive(Clone)]
-pub(super) enum InFlight {
-    /// Rendered for a [`Sink`](crate::sink::Sink).
-    Rendered(std::sync::Arc<Vec<WireEvent>>),
-    /// Captures PostHog renders on its own (see `destination.rs`).
-    #[cfg(feature = "posthog")]
-    Captured(std::sync::Arc<Vec<Capture>>),
-}
-
 /// Renders and spools what a shutdown that ran out of time leaves in the queue.
 pub(super) struct Leftovers {
     pub spool: Arc<Spool>,
@@ -170,20 +160,10 @@ impl Leftovers {
         })
     }
 
-    /// Spools the batches that were on the wire (if any), then what was still queued.
-    pub(super) fn keep_all(&self, in_flight: &[InFlight], queued: &[Capture]) {
-        for batch in in_flight {
-            match batch {
-                InFlight::Rendered(events) => self.keep_rendered(events),
-                // Their uuids were fixed before they were sent: rendered again, they keep them.
-                #[cfg(feature = "posthog")]
-                InFlight::Captured(captures) => self.keep(captures),
-            }
-        }
-        self.keep(queued);
-    }
-
-    pub(super) fn keep(&self, captures: &[Capture]) {
+    /// Renders and spools what a shutdown that gave up leaves: the round on the wire, what the
+    /// worker held behind it, what was still queued, in that order. Uuids fixed before a
+    /// round was sent are kept, so PostHog dedups a batch that did arrive.
+    pub(super) fn keep_all(&self, captures: &[&Capture]) {
         if captures.is_empty() {
             return;
         }

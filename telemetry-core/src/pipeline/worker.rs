@@ -4,6 +4,7 @@ mod delivery;
 mod remote;
 mod spool;
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -13,7 +14,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, select};
 
 use super::Destination;
 use super::counters::{COUNTERS, Counters};
-use super::outage::{InFlight, Leftovers, Outage};
+use super::outage::{Leftovers, Outage};
 use super::{PipelineConfig, QUEUED, WAKE_EVERY, local, queue};
 use crate::audit::{self, Outcome};
 use crate::capture::Capture;
@@ -67,9 +68,22 @@ struct Shared {
     /// Set when a shutdown gave up on this worker: it exits at the next chance (the gate
     /// already keeps it from sending or counting anything).
     abandoned: AtomicBool,
-    /// The batches on the wire (with a spool): spooled if a shutdown gives up (PostHog
-    /// dedups).
-    in_flight: Mutex<Vec<InFlight>>,
+    /// Set by the worker's supervisor once the thread has settled its accounts and ends.
+    exited: AtomicBool,
+    /// What the worker holds: spooled if a shutdown gives up (with a spool; PostHog dedups
+    /// what did arrive).
+    held: Mutex<Held>,
+}
+
+/// The captures a worker took off the queue and has not settled, in the one place its handle
+/// can reach them: a round moves from `batch` to `in_flight` under one lock, so a shutdown
+/// that gives up finds every capture in one or the other.
+#[derive(Default)]
+struct Held {
+    /// Taken off the queue, waiting for a round (all of one epoch, `Worker::batch_epoch`).
+    batch: VecDeque<Capture>,
+    /// The round on the wire, one part per batch (published only with a spool).
+    in_flight: Vec<Arc<Vec<Capture>>>,
 }
 
 /// The handle that controls one worker thread.
@@ -80,6 +94,32 @@ pub(crate) struct WorkerHandle {
     shutdown_timeout: Duration,
     /// Where events still queued go when a shutdown gives up (the outage spool).
     leftovers: Option<Leftovers>,
+}
+
+/// A flush on its way: see [`WorkerHandle::request_flush`].
+pub(crate) struct FlushWait {
+    done: Receiver<()>,
+    shared: Arc<Shared>,
+}
+
+impl FlushWait {
+    /// Waits until the worker delivered what was queued before the request (one attempt
+    /// each), or `timeout`. Returns whether it finished in time.
+    pub(crate) fn wait(self, timeout: Duration) -> bool {
+        match self.done.recv_timeout(timeout) {
+            Ok(()) => true,
+            Err(RecvTimeoutError::Timeout) => false,
+            Err(RecvTimeoutError::Disconnected) => {
+                // The worker died on this flush: wait (briefly) until its supervisor has
+                // switched capture off and settled the accounts.
+                let deadline = Instant::now() + Duration::from_secs(1);
+                while !self.shared.exited.load(Ordering::SeqCst) && Instant::now() < deadline {
+                    std::thread::yield_now();
+                }
+                false
+            }
+        }
+    }
 }
 
 impl WorkerHandle {
@@ -93,10 +133,10 @@ impl WorkerHandle {
         let leftovers = Leftovers::for_setup(&setup);
         let outage = setup.spool.take().map(Outage::new);
         let remote_wake = remote::wake(&setup);
+        let supervised = shared.clone();
         let worker = Worker {
             outage,
             remote_wake,
-            batch: Vec::with_capacity(setup.config.batch_size),
             batch_epoch: gate::epoch(),
             ping_epoch: gate::epoch(),
             lifecycle: setup.lifecycle.take(),
@@ -111,7 +151,7 @@ impl WorkerHandle {
         let thread = std::thread::Builder::new()
             .name("telemetry-worker".into())
             .spawn(move || {
-                let _supervisor = Supervisor;
+                let _supervisor = Supervisor(supervised);
                 worker.run();
             })
             .map_err(|e| {
@@ -128,28 +168,16 @@ impl WorkerHandle {
         })
     }
 
-    /// Waits until everything queued before the call had one delivery attempt, or `timeout`.
-    /// Returns whether it finished in time.
-    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+    /// Asks the worker to deliver everything queued before the call; the caller waits on the
+    /// returned [`FlushWait`] without holding anything (an opt-out meanwhile is not delayed).
+    /// `None` when the worker is gone.
+    pub(crate) fn request_flush(&self) -> Option<FlushWait> {
         let (ack, done) = crossbeam_channel::bounded(1);
-        if self.control.send(Control::Flush(ack)).is_err() {
-            return false;
-        }
-        match done.recv_timeout(timeout) {
-            Ok(()) => true,
-            Err(RecvTimeoutError::Timeout) => false,
-            Err(RecvTimeoutError::Disconnected) => {
-                // The worker died on this flush: wait (briefly) until its supervisor has
-                // switched capture off and settled the accounts.
-                let deadline = Instant::now() + Duration::from_secs(1);
-                while self.thread.as_ref().is_some_and(|t| !t.is_finished())
-                    && Instant::now() < deadline
-                {
-                    std::thread::yield_now();
-                }
-                false
-            }
-        }
+        self.control.send(Control::Flush(ack)).ok()?;
+        Some(FlushWait {
+            done,
+            shared: self.shared.clone(),
+        })
     }
 
     /// Consent withdrawn: [`withdraw`](super::withdraw)s (see there for exactly what is
@@ -177,11 +205,14 @@ impl WorkerHandle {
             return;
         }
         self.shared.abandoned.store(true, Ordering::SeqCst);
-        let in_flight = std::mem::take(&mut *spool::lock(&self.shared.in_flight));
         let mut still_queued = Vec::new();
         let left = super::abandon(&mut |captures| still_queued.extend(captures));
+        // After the epoch ended: the worker can add nothing to what it holds any more.
+        let held = std::mem::take(&mut *spool::lock(&self.shared.held));
         if let Some(leftovers) = &self.leftovers {
-            leftovers.keep_all(&in_flight, &still_queued);
+            let on_wire = held.in_flight.iter().flat_map(|part| part.iter());
+            let kept: Vec<&Capture> = on_wire.chain(&held.batch).chain(&still_queued).collect();
+            leftovers.keep_all(&kept);
         }
         if left > 0 {
             crate::warn::warn(&format!(
@@ -196,8 +227,7 @@ struct Worker {
     setup: WorkerSetup,
     control: Receiver<Control>,
     shared: Arc<Shared>,
-    batch: Vec<Capture>,
-    /// The epoch of the events in `batch` (see `gate.rs`).
+    /// The epoch of the events in the held batch (see `gate.rs`).
     batch_epoch: u64,
     /// The epoch lifecycle pings are sent in: the one the worker started in, or the last one
     /// it saw the door open in. A withdrawal ends it, so pings stop until consent returns.
@@ -271,10 +301,10 @@ impl Worker {
                     // keep the rest for the next wake or sweep.
                     self.resend_spool();
                     self.take_queued(&rx);
-                    if self.batch.len() >= self.setup.config.batch_size {
+                    if self.batch_len() >= self.setup.config.batch_size {
                         self.flush_batch();
                         flush_at = None;
-                    } else if flush_at.is_none() && !self.batch.is_empty() {
+                    } else if flush_at.is_none() && self.batch_len() > 0 {
                         flush_at = Some(Instant::now() + self.setup.config.flush_interval);
                     }
                 }
@@ -290,7 +320,7 @@ impl Worker {
                         // These waited up to a flush interval already: send them now.
                         local::sweep(|epoch, captures| self.take(epoch, captures));
                         self.take_queued(&rx);
-                        due |= !self.batch.is_empty();
+                        due |= self.batch_len() > 0;
                         sweep_at = now + self.setup.config.flush_interval;
                     }
                     if due {
@@ -350,7 +380,7 @@ impl Worker {
             }
             Control::DiscardAndStop => {
                 // Counted as discarded by the withdrawal that came first.
-                self.batch.clear();
+                spool::lock(&self.shared.held).batch.clear();
                 true
             }
             Control::Shutdown(ack) => {
@@ -381,12 +411,18 @@ impl Worker {
             super::discard(n);
             return;
         }
+        let mut held = spool::lock(&self.shared.held);
         if self.batch_epoch != epoch {
             // What the batch holds is of an older epoch: the withdrawal counted it already.
-            self.batch.clear();
+            held.batch.clear();
             self.batch_epoch = epoch;
         }
-        self.batch.extend(captures);
+        held.batch.extend(captures);
+    }
+
+    /// How many captures wait in the held batch.
+    fn batch_len(&self) -> usize {
+        spool::lock(&self.shared.held).batch.len()
     }
 
     /// Takes queued events into the batch until it holds a round's worth (a batch per lane).
@@ -394,7 +430,7 @@ impl Worker {
     /// messages (one round at a time, so an opt-out or a shutdown is seen between two rounds),
     /// and so that events wait in the bounded queue, not in an unbounded batch.
     fn take_queued(&mut self, rx: &Receiver<(u64, Vec<Capture>)>) {
-        while self.batch.len() < self.round_size() {
+        while self.batch_len() < self.round_size() {
             let Ok((epoch, captures)) = rx.try_recv() else {
                 break;
             };
@@ -410,7 +446,7 @@ impl Worker {
     fn drain_and_send(&mut self, rx: &Receiver<(u64, Vec<Capture>)>) {
         local::sweep(|epoch, captures| self.take(epoch, captures));
         loop {
-            while self.batch.len() < self.round_size() {
+            while self.batch_len() < self.round_size() {
                 match rx.try_recv() {
                     Ok((epoch, captures)) => {
                         QUEUED.fetch_sub(captures.len(), Ordering::Relaxed);
@@ -419,7 +455,7 @@ impl Worker {
                     Err(_) => break,
                 }
             }
-            if self.batch.is_empty() {
+            if self.batch_len() == 0 {
                 return;
             }
             self.flush_batch();
@@ -469,7 +505,7 @@ impl Worker {
 /// `catch_unwind`, say from a lifecycle ping), the door closes so the queue cannot fill and
 /// what it held is counted as dropped; `flush` and `shutdown` then return at once (the
 /// worker's channels are gone).
-struct Supervisor;
+struct Supervisor(Arc<Shared>);
 
 impl Drop for Supervisor {
     fn drop(&mut self) {
@@ -481,6 +517,7 @@ impl Drop for Supervisor {
                  dropped"
             ));
         }
+        self.0.exited.store(true, Ordering::SeqCst);
     }
 }
 

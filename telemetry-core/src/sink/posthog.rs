@@ -2,9 +2,9 @@
 //!
 //! We use its blocking client's `capture_batch_immediate` from our own worker thread: posthog-rs
 //! serialises and gzips, and we get each batch's outcome back, so every event is counted as
-//! sent or failed. Retries are ours, one posthog-rs attempt each: before every retry the sink
-//! asks the pipeline whether the batch may still be sent, so no request begins after consent
-//! was withdrawn (posthog-rs would retry on its own, and its blocking client cannot be
+//! sent or failed. Retries are ours, one posthog-rs attempt each: before every request (each
+//! lane's first included) the sink asks the pipeline whether the batch may still be sent, so no
+//! request begins after consent was withdrawn (posthog-rs would retry on its own, and its blocking client cannot be
 //! cancelled). Its own background queue is not used: measured, its `shutdown()`
 //! is unbounded when the server hangs, and its default queue silently drops bursts. The client
 //! is built lazily on the worker thread, never inside an async runtime (its blocking HTTP
@@ -328,6 +328,8 @@ impl PostHogSink {
         };
         let [first_converter, second_converter] = converters;
         let send = &send;
+        // A lane's thread answers `may_send` for the delivery the worker's thread began.
+        let epoch = crate::consent_gate::delivering();
         let mut outcomes = Vec::with_capacity(batches.len());
         for round in batches.chunks(LANES) {
             let [first, rest @ ..] = round else { continue };
@@ -340,7 +342,11 @@ impl PostHogSink {
                 let converter = &mut *second_converter;
                 let lane = std::thread::Builder::new()
                     .name("telemetry-send".into())
-                    .spawn_scoped(scope, move || send(client, options, converter, second));
+                    .spawn_scoped(scope, move || {
+                        crate::consent_gate::delivering_for(epoch, || {
+                            send(client, options, converter, second)
+                        })
+                    });
                 outcomes.push(send(client, options, first_converter, first));
                 outcomes.push(match lane {
                     Ok(thread) => thread
@@ -369,6 +375,14 @@ fn deliver(
     let attempts = options.max_attempts.max(1);
     let mut attempt = 1;
     loop {
+        if !crate::consent_gate::may_send() {
+            // Consent was withdrawn before this request began (a lane that started late, or
+            // during a backoff): no request for this batch.
+            return Err(SinkError::new(format!(
+                "PostHog at {}: consent withdrawn before the request",
+                options.host
+            )));
+        }
         let error = match client.capture_batch_immediate(build(), false) {
             // posthog-rs answers `Ok` with nothing submitted when it disabled itself (its
             // HTTP client could not be built, or the key is blank): nothing was sent.
@@ -392,10 +406,6 @@ fn deliver(
             return Err(SinkError::new(message()));
         }
         std::thread::sleep(backoff(attempt));
-        if !crate::consent_gate::may_send() {
-            // Consent was withdrawn meanwhile: no further request for this batch.
-            return Err(SinkError::new(message()));
-        }
         attempt += 1;
     }
 }

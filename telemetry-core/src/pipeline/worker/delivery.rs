@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::Worker;
+use super::spool::lock;
 #[cfg(feature = "posthog")]
 use crate::audit;
 use crate::capture::Capture;
@@ -19,8 +20,6 @@ use crate::fingerprint::Identity;
 #[cfg(feature = "posthog")]
 use crate::pipeline::Destination;
 use crate::pipeline::counters::{COUNTERS, Counters};
-#[cfg(feature = "posthog")]
-use crate::pipeline::outage::InFlight;
 use crate::pipeline::{FULL_REPORTED, QUEUED};
 use crate::sink::SinkError;
 use crate::wire::{self, InstallContext, WireEvent};
@@ -56,30 +55,28 @@ impl Worker {
             .collect()
     }
 
-    /// Sends the batch in rounds of up to [`Worker::lanes`] deliveries of at most `batch_size`
-    /// events, each round only while its epoch is current: a withdrawal between two rounds
-    /// stops the rest.
+    /// Sends the held batch in rounds of up to [`Worker::lanes`] deliveries of at most
+    /// `batch_size` events, each round only while its epoch is current: a withdrawal between
+    /// two rounds stops the rest.
     pub(super) fn flush_batch(&mut self) {
         let size = self.setup.config.batch_size.max(1);
         let lanes = self.lanes();
         let epoch = self.batch_epoch;
-        // Moved out round by round (it can hold a sweep of many threads' buffers): draining
-        // the front of a long Vec round by round would shift the rest each time.
-        let mut batch = std::mem::take(&mut self.batch);
-        let mut captures = batch.drain(..);
         loop {
             let decision = self.remote_decision();
+            let mut held = lock(&self.shared.held);
             let mut parts = Vec::with_capacity(lanes);
             let mut taken = 0;
             for _ in 0..lanes {
-                let chunk: Vec<Capture> = captures.by_ref().take(size).collect();
-                if chunk.is_empty() {
+                let n = size.min(held.batch.len());
+                if n == 0 {
                     break;
                 }
-                taken += chunk.len();
+                taken += n;
+                let chunk = held.batch.drain(..n);
                 let mut kept: Vec<Capture> = match &decision {
-                    None => chunk,
-                    Some(d) => chunk.into_iter().filter(|c| d.allows(c.def.name)).collect(),
+                    None => chunk.collect(),
+                    Some(d) => chunk.filter(|c| d.allows(c.def.name)).collect(),
                 };
                 // Fixed now, so a batch rendered again (for the spool) keeps its ids.
                 for capture in &mut kept {
@@ -88,24 +85,35 @@ impl Worker {
                         .get_or_insert_with(|| wire::event_uuid(capture.at));
                 }
                 if !kept.is_empty() {
-                    parts.push(kept);
+                    parts.push(Arc::new(kept));
                 }
             }
             if taken == 0 {
                 break;
             }
-            let kept: usize = parts.iter().map(Vec::len).sum();
+            // Moved from the batch to the wire under one lock: a shutdown that gives up finds
+            // every capture in one place or the other.
+            if self.outage.is_some() {
+                held.in_flight = parts.clone();
+            }
+            drop(held);
+            let kept: usize = parts.iter().map(|p| p.len()).sum();
             self.drop_remotely(epoch, taken - kept);
             if parts.is_empty() {
                 continue;
             }
-            // `false`: withdrawn (the withdrawal counted the rest), or a shutdown gave up on us.
-            if !self.deliver_parts(epoch, parts) {
+            let delivered = self.deliver_parts(epoch, &parts);
+            let mut held = lock(&self.shared.held);
+            held.in_flight.clear();
+            if !delivered {
+                // The epoch ended. A withdrawal counted the rest as discarded: drop it. A
+                // shutdown that gave up takes it for the spool (unless it already did).
+                if !self.is_abandoned() {
+                    held.batch.clear();
+                }
                 break;
             }
         }
-        drop(captures);
-        self.batch = batch;
         if FULL_REPORTED.load(Ordering::Relaxed) && QUEUED.load(Ordering::Relaxed) == 0 {
             FULL_REPORTED.store(false, Ordering::Relaxed);
         }
@@ -113,14 +121,10 @@ impl Worker {
 
     /// One round: renders and delivers each part as one batch, then books each outcome.
     /// Returns `false` when the round's epoch ended (nothing was sent).
-    fn deliver_parts(&mut self, epoch: u64, parts: Vec<Vec<Capture>>) -> bool {
+    fn deliver_parts(&mut self, epoch: u64, parts: &[Arc<Vec<Capture>>]) -> bool {
         #[cfg(feature = "posthog")]
         if let Destination::PostHog(_) = self.setup.sink {
-            let parts: Vec<Arc<Vec<Capture>>> = parts.into_iter().map(Arc::new).collect();
-            self.publish_in_flight(parts.iter().cloned().map(InFlight::Captured).collect());
-            let results = self.deliver_captures(epoch, &parts);
-            self.publish_in_flight(Vec::new());
-            let Some(results) = results else {
+            let Some(results) = self.deliver_captures(epoch, parts) else {
                 return false;
             };
             for (captures, result) in parts.iter().zip(results) {
@@ -139,18 +143,16 @@ impl Worker {
             }
             return true;
         }
-        let batches: Vec<Arc<Vec<WireEvent>>> = {
+        let batches: Vec<Vec<WireEvent>> = {
             let identity = self
                 .setup
                 .identity
                 .read()
                 .unwrap_or_else(|e| e.into_inner());
-            render_parts(&identity, &self.setup.context, &parts)
-        }
-        .into_iter()
-        .map(Arc::new)
-        .collect();
-        let Some(results) = self.deliver_tracked(epoch, &batches) else {
+            render_parts(&identity, &self.setup.context, parts)
+        };
+        let slices: Vec<&[WireEvent]> = batches.iter().map(Vec::as_slice).collect();
+        let Some(results) = self.deliver_round(epoch, &slices) else {
             return false;
         };
         for (events, result) in batches.iter().zip(results) {
@@ -272,7 +274,7 @@ fn guarded(
 fn render_parts(
     identity: &Identity,
     context: &InstallContext,
-    parts: &[Vec<Capture>],
+    parts: &[Arc<Vec<Capture>>],
 ) -> Vec<Vec<WireEvent>> {
     let render = |part: &[Capture]| -> Vec<WireEvent> {
         part.iter()

@@ -1,12 +1,11 @@
 //! The worker's side of the outage spool (see `crate::spool` and `outage.rs`): the audit
 //! trail and spooling after each delivery, and re-sending what the spool holds.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use super::super::outage::Outage;
 use super::Worker;
 use crate::audit::{self, Outcome};
-use crate::pipeline::outage::InFlight;
 use crate::sink::SinkError;
 use crate::wire::WireEvent;
 
@@ -15,27 +14,6 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Worker {
-    /// [`Worker::deliver_round`], with the batches published for the handle while they are on
-    /// the wire (with a spool), so a shutdown that gives up on them can spool them.
-    pub(super) fn deliver_tracked(
-        &mut self,
-        epoch: u64,
-        batches: &[Arc<Vec<WireEvent>>],
-    ) -> Option<Vec<Result<(), SinkError>>> {
-        self.publish_in_flight(batches.iter().cloned().map(InFlight::Rendered).collect());
-        let slices: Vec<&[WireEvent]> = batches.iter().map(|b| b.as_slice()).collect();
-        let results = self.deliver_round(epoch, &slices);
-        self.publish_in_flight(Vec::new());
-        results
-    }
-
-    /// Publishes the batches on the wire for the handle (with a spool; none: nothing is).
-    pub(super) fn publish_in_flight(&self, batches: Vec<InFlight>) {
-        if self.outage.is_some() {
-            *lock(&self.shared.in_flight) = batches;
-        }
-    }
-
     /// Audit trail and spool for a batch delivery that was attempted. A batch the sink
     /// rejected for good ([`SinkError::is_permanent`]) is dropped, not spooled: sending it
     /// again cannot succeed.
