@@ -275,6 +275,9 @@ impl Sink for PostHogSink {
     }
 
     fn send(&mut self, events: &[WireEvent]) -> Result<(), SinkError> {
+        if events.is_empty() {
+            return Ok(()); // no client is built while nothing is sent
+        }
         let (client, options, [converter, _]) = self.parts()?;
         deliver(client, options, events.len(), &mut || {
             converter.batch(events)
@@ -322,6 +325,9 @@ impl PostHogSink {
         send: impl Fn(&posthog_rs::Client, &PostHogOptions, &mut Converter, &B) -> Result<(), SinkError>
         + Sync,
     ) -> Vec<Result<(), SinkError>> {
+        if batches.is_empty() {
+            return Vec::new();
+        }
         let (client, options, converters) = match self.parts() {
             Ok(parts) => parts,
             Err(e) => return vec![Err(e); batches.len()],
@@ -531,6 +537,16 @@ mod tests {
                 assert_eq!(ours.properties()["owner"], identity.hash(b"77"));
             }
         }
+    }
+
+    /// Nothing to send builds no posthog-rs client (whose blocking HTTP client must not be
+    /// built inside an async runtime).
+    #[test]
+    fn an_empty_send_builds_no_client() {
+        let mut sink = PostHogSink::new(PostHogOptions::new("phc_key", None));
+        assert_eq!(sink.send(&[]), Ok(()));
+        assert!(sink.send_all(&[]).is_empty());
+        assert!(sink.client.is_none());
     }
 
     #[test]

@@ -43,7 +43,8 @@ impl Worker {
         self.setup.config.batch_size.max(1) * self.lanes()
     }
 
-    /// Renders captures on the worker's thread (lifecycle pings).
+    /// Renders captures on the worker's thread: lifecycle pings, and a PostHog batch again for
+    /// the spool or the audit trail.
     pub(super) fn render<'a>(&self, captures: impl Iterator<Item = &'a Capture>) -> Vec<WireEvent> {
         let identity = self
             .setup
